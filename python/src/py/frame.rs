@@ -1,0 +1,271 @@
+//! `Frame`, `VideoFrame` and `AudioFrame`: Python views of one buffer.
+//!
+//! A frame handed to a callback does not own its buffer: it points at the
+//! buffer through a shared [`BufferSlot`] that the element clears when the
+//! callback returns, so a frame (or anything derived from it) kept by Python
+//! raises `InvalidatedError` instead of touching freed memory.
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+
+use super::{InvalidatedError, NotWritableError};
+
+/// The buffer a frame refers to, valid until [`BufferSlot::invalidate`].
+///
+/// All access happens with the GIL held, and the element invalidates the slot
+/// with the GIL held before the buffer moves on, so a pointer read from the slot
+/// stays valid for the duration of one Python method call.
+#[derive(Debug)]
+pub struct BufferSlot {
+    buffer: AtomicPtr<gst::ffi::GstBuffer>,
+}
+
+impl BufferSlot {
+    /// A slot pointing at `buffer`, which the caller keeps alive and unmoved
+    /// until it calls [`BufferSlot::invalidate`].
+    pub fn new(buffer: &mut gst::BufferRef) -> Arc<Self> {
+        Arc::new(BufferSlot {
+            buffer: AtomicPtr::new(buffer.as_mut_ptr()),
+        })
+    }
+
+    /// Detaches the slot from its buffer; later use raises `InvalidatedError`.
+    pub fn invalidate(&self) {
+        self.buffer.store(std::ptr::null_mut(), Ordering::Release);
+    }
+
+    /// The buffer, or `InvalidatedError` once the slot was invalidated.
+    pub fn buffer(&self) -> PyResult<&gst::BufferRef> {
+        let ptr = self.buffer.load(Ordering::Acquire);
+        if ptr.is_null() {
+            return Err(InvalidatedError::new_err(
+                "this frame is no longer valid: it was used after the callback that received it returned",
+            ));
+        }
+        // SAFETY: a non-null pointer in the slot refers to a live buffer: the owner
+        // keeps the buffer alive until it invalidates the slot, and both that and
+        // this call happen with the GIL held, so it cannot be invalidated meanwhile.
+        Ok(unsafe { gst::BufferRef::from_ptr(ptr) })
+    }
+
+    /// The buffer for writing metadata; `NotWritableError` if it is shared.
+    pub fn buffer_mut(&self) -> PyResult<&mut gst::BufferRef> {
+        let buffer = self.buffer()?;
+        let ptr = buffer.as_ptr() as *mut gst::ffi::GstBuffer;
+        // SAFETY: `ptr` is a live buffer (see `buffer`); the call only reads its refcount.
+        let writable = unsafe { gst::ffi::gst_mini_object_is_writable(ptr as *const gst::ffi::GstMiniObject) } != 0;
+        if !writable {
+            return Err(NotWritableError::new_err(
+                "the buffer is not writable (it is shared); in a pad probe use \
+                 `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
+            ));
+        }
+        // SAFETY: the buffer is alive (see `buffer`) and has a single reference
+        // (checked just above), so a unique mutable view for this call is sound.
+        Ok(unsafe { gst::BufferRef::from_mut_ptr(ptr) })
+    }
+}
+
+/// What kind of frame a stream's caps call for, decided once per caps.
+#[derive(Debug, Clone, Default)]
+pub enum FrameKind {
+    /// `video/*` and `image/*` caps; the info is `None` when the caps are not raw video.
+    Video(Option<Arc<gst_video::VideoInfo>>),
+    /// `audio/*` caps; the info is `None` when the caps are not raw audio.
+    Audio(Option<Arc<gst_audio::AudioInfo>>),
+    /// Any other caps, or no caps at all: metadata and messages only.
+    #[default]
+    Other,
+}
+
+impl FrameKind {
+    /// Chooses the frame class for `caps` (`None` for a stream without caps).
+    pub fn from_caps(caps: Option<&gst::CapsRef>) -> Self {
+        let Some(structure) = caps.and_then(|caps| caps.structure(0)) else {
+            return FrameKind::Other;
+        };
+        let name = structure.name();
+        let caps = caps.expect("structure came from caps");
+        if name.starts_with("video/") || name.starts_with("image/") {
+            FrameKind::Video(gst_video::VideoInfo::from_caps(caps).ok().map(Arc::new))
+        } else if name.starts_with("audio/") {
+            FrameKind::Audio(gst_audio::AudioInfo::from_caps(caps).ok().map(Arc::new))
+        } else {
+            FrameKind::Other
+        }
+    }
+
+    /// Name of the Python class this kind produces.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            FrameKind::Video(_) => "VideoFrame",
+            FrameKind::Audio(_) => "AudioFrame",
+            FrameKind::Other => "Frame",
+        }
+    }
+
+    /// Builds the frame object for one buffer.
+    pub fn make_frame<'py>(
+        &self,
+        py: Python<'py>,
+        slot: Arc<BufferSlot>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let base = Frame { slot };
+        Ok(match self {
+            FrameKind::Video(info) => Bound::new(
+                py,
+                PyClassInitializer::from(base).add_subclass(VideoFrame { info: info.clone() }),
+            )?
+            .into_any(),
+            FrameKind::Audio(info) => Bound::new(
+                py,
+                PyClassInitializer::from(base).add_subclass(AudioFrame { info: info.clone() }),
+            )?
+            .into_any(),
+            FrameKind::Other => Bound::new(py, base)?.into_any(),
+        })
+    }
+}
+
+fn clock_time(time: Option<gst::ClockTime>) -> Option<u64> {
+    time.map(gst::ClockTime::nseconds)
+}
+
+/// A buffer with its metadata and messages (the base of every frame class).
+#[pyclass(module = "gvarust", subclass, frozen)]
+pub struct Frame {
+    pub(crate) slot: Arc<BufferSlot>,
+}
+
+#[pymethods]
+impl Frame {
+    /// Presentation timestamp in nanoseconds, or `None`.
+    #[getter]
+    fn pts(&self) -> PyResult<Option<u64>> {
+        Ok(clock_time(self.slot.buffer()?.pts()))
+    }
+
+    /// Decoding timestamp in nanoseconds, or `None`.
+    #[getter]
+    fn dts(&self) -> PyResult<Option<u64>> {
+        Ok(clock_time(self.slot.buffer()?.dts()))
+    }
+
+    /// Duration in nanoseconds, or `None`.
+    #[getter]
+    fn duration(&self) -> PyResult<Option<u64>> {
+        Ok(clock_time(self.slot.buffer()?.duration()))
+    }
+
+    /// Buffer offset (for video usually the frame number), or `None`.
+    #[getter]
+    fn offset(&self) -> PyResult<Option<u64>> {
+        let offset = self.slot.buffer()?.offset();
+        Ok((offset != gst::ffi::GST_BUFFER_OFFSET_NONE).then_some(offset))
+    }
+
+    /// Size of the buffer's data in bytes.
+    fn size(&self) -> PyResult<usize> {
+        Ok(self.slot.buffer()?.size())
+    }
+
+    /// Whether the frame can still be used (it is valid during the callback only).
+    fn is_valid(&self) -> bool {
+        self.slot.buffer().is_ok()
+    }
+
+    /// Address of the underlying `GstBuffer` (for ctypes interop), valid during the callback.
+    fn buffer_address(&self) -> PyResult<usize> {
+        let buffer = self.slot.buffer()?;
+        let ptr: *const gst::ffi::GstBuffer = buffer.as_ptr();
+        Ok(ptr as usize)
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        let class = slf
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "Frame".into());
+        match slf.get().slot.buffer() {
+            Ok(buffer) => format!(
+                "<gvarust.{class} pts={} size={}>",
+                buffer
+                    .pts()
+                    .map_or("none".to_string(), |t| t.nseconds().to_string()),
+                buffer.size()
+            ),
+            Err(_) => format!("<gvarust.{class} (invalidated)>"),
+        }
+    }
+}
+
+/// A video (or image) frame: a [`Frame`] with the stream's video geometry.
+#[pyclass(module = "gvarust", extends = Frame, frozen)]
+pub struct VideoFrame {
+    pub(crate) info: Option<Arc<gst_video::VideoInfo>>,
+}
+
+#[pymethods]
+impl VideoFrame {
+    /// Frame width in pixels (raises `RuntimeError` without video info).
+    #[getter]
+    fn width(&self) -> PyResult<u32> {
+        Ok(self.video_info_ref()?.width())
+    }
+
+    /// Frame height in pixels (raises `RuntimeError` without video info).
+    #[getter]
+    fn height(&self) -> PyResult<u32> {
+        Ok(self.video_info_ref()?.height())
+    }
+
+    /// Pixel format name such as `"BGRx"` (raises `RuntimeError` without video info).
+    #[getter]
+    fn format(&self) -> PyResult<String> {
+        Ok(self.video_info_ref()?.format().to_str().to_string())
+    }
+}
+
+impl VideoFrame {
+    fn video_info_ref(&self) -> PyResult<&gst_video::VideoInfo> {
+        self.info.as_deref().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this frame has no video info (the caps are not raw video)",
+            )
+        })
+    }
+}
+
+/// An audio frame: a [`Frame`] with the stream's audio format.
+#[pyclass(module = "gvarust", extends = Frame, frozen)]
+pub struct AudioFrame {
+    pub(crate) info: Option<Arc<gst_audio::AudioInfo>>,
+}
+
+#[pymethods]
+impl AudioFrame {
+    /// Sample rate in Hz (raises `RuntimeError` without audio info).
+    #[getter]
+    fn rate(&self) -> PyResult<u32> {
+        Ok(self.audio_info_ref()?.rate())
+    }
+
+    /// Number of channels (raises `RuntimeError` without audio info).
+    #[getter]
+    fn channels(&self) -> PyResult<u32> {
+        Ok(self.audio_info_ref()?.channels())
+    }
+}
+
+impl AudioFrame {
+    fn audio_info_ref(&self) -> PyResult<&gst_audio::AudioInfo> {
+        self.info.as_deref().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this frame has no audio info (the caps are not raw audio)",
+            )
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! The gstgva-compatible Python API, a thin pyo3 layer over the Rust model.
+//!
+//! The same classes serve two hosts: the `gvarust` element registers them in
+//! `sys.modules` of its embedded interpreter (see [`builtin_modules`]),
+//! and the maturin build exposes them as the `gvarust` extension module for
+//! PyGObject applications.
+
+mod event;
+mod frame;
+mod values;
+
+use pyo3::prelude::*;
+
+pub use event::Event;
+pub use frame::{AudioFrame, BufferSlot, Frame, FrameKind, VideoFrame};
+pub use values::{structure_to_dict, value_to_py};
+
+pyo3::create_exception!(
+    gvarust,
+    InvalidatedError,
+    pyo3::exceptions::PyRuntimeError,
+    "A frame, region, tensor or message was used after the callback that received it returned."
+);
+pyo3::create_exception!(
+    gvarust,
+    NotWritableError,
+    pyo3::exceptions::PyRuntimeError,
+    "Metadata was written to a buffer that is not writable (in a pad probe, wrap the code in \
+     `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`)."
+);
+
+/// Fills `m` with the classes, exceptions and helpers of the `gvarust` module.
+pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Frame>()?;
+    m.add_class::<VideoFrame>()?;
+    m.add_class::<AudioFrame>()?;
+    m.add_class::<Event>()?;
+    m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
+    m.add("NotWritableError", py.get_type::<NotWritableError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
+
+/// Builds the `gvarust` module and its compatibility aliases `gstgva`,
+/// `gstgva.video_frame` and `gstgva.audio`, as `(sys.modules key, module)` pairs.
+///
+/// The element puts them into `sys.modules` of its interpreter, so callbacks
+/// resolve `import gvarust` and `from gstgva import VideoFrame` to these classes
+/// even when another `gstgva` is on `sys.path`.
+pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModule>)>> {
+    let module = PyModule::new(py, "gvarust")?;
+    init_module(&module)?;
+    let compat = PyModule::new(py, "gstgva")?;
+    compat.setattr("__path__", pyo3::types::PyList::empty(py))?;
+    for name in [
+        "VideoFrame",
+        "AudioFrame",
+        "Frame",
+        "InvalidatedError",
+        "NotWritableError",
+    ] {
+        compat.setattr(name, module.getattr(name)?)?;
+    }
+    let mut modules = vec![("gvarust".to_string(), module.clone())];
+    for (sub, names) in [
+        ("video_frame", &["VideoFrame"][..]),
+        ("audio", &["AudioFrame"][..]),
+    ] {
+        let submodule = PyModule::new(py, &format!("gstgva.{sub}"))?;
+        for name in names {
+            submodule.setattr(*name, module.getattr(*name)?)?;
+        }
+        compat.setattr(sub, &submodule)?;
+        modules.push((format!("gstgva.{sub}"), submodule));
+    }
+    modules.push(("gstgva".to_string(), compat));
+    Ok(modules)
+}
