@@ -1,1 +1,350 @@
-//! Per-buffer operations.
+//! Per-buffer operations: list, add and remove regions, tensors and JSON messages.
+//!
+//! The listing functions return metas in the order they were added: sorted by the per-process
+//! meta sequence number (`gst_meta_get_seqnum`, see [`meta_seqnum`]), which agrees with
+//! GStreamer's own list order; buffer copies (`gst_buffer_copy_into`) keep that order. The same
+//! number identifies a meta for removal: it is unique in the process, so a meta from another
+//! buffer (a copy included) never matches.
+//!
+//! ```
+//! use gvarust_meta::{frame, region::Rect};
+//! gst::init().unwrap();
+//! let mut buffer = gst::Buffer::new();
+//! let b = buffer.get_mut().unwrap();
+//! frame::add_region(b, "a", Rect::new(0, 0, 1, 1), (10, 10), 0.5, None);
+//! frame::add_region(b, "b", Rect::new(0, 0, 1, 1), (10, 10), 0.5, None);
+//! frame::add_message(b, "{}").unwrap();
+//! let labels: Vec<_> = frame::regions(b).iter().map(|r| r.roi_type()).collect();
+//! assert_eq!(labels, ["a", "b"]);
+//! let seqnum = frame::message_seqnums(b)[0];
+//! assert!(frame::remove_message(b, seqnum));
+//! assert!(frame::messages(b).is_empty());
+//! ```
+
+use std::ops::ControlFlow;
+
+use gst::buffer::BufferMetaForeachAction;
+use gst::meta::{MetaAPI, MetaRef, MetaRefMut, Standalone};
+
+pub use crate::meta::meta_seqnum;
+use crate::meta::{AddMessageError, JsonMeta, TensorMeta};
+pub use crate::region::add_region;
+use crate::region::RoiMeta;
+
+/// All metas of type `T` on `buffer`, in the order they were added (ascending meta seqnum).
+pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>> {
+    let mut metas: Vec<MetaRef<'_, T>> = buffer.iter_meta::<T>().collect();
+    metas.sort_by_key(|m| meta_seqnum::<T>(m));
+    metas
+}
+
+/// Removes the first meta of type `T` for which `pred` is true. Returns whether one was
+/// removed. Locked metas are never removed.
+pub fn remove_meta_where<T: MetaAPI + 'static>(
+    buffer: &mut gst::BufferRef,
+    mut pred: impl FnMut(&T) -> bool,
+) -> bool {
+    let api = T::meta_api();
+    let mut removed = false;
+    buffer.foreach_meta_mut(|mut meta| {
+        if meta.api() != api || meta.flags().contains(gst::MetaFlags::LOCKED) {
+            return ControlFlow::Continue(BufferMetaForeachAction::Keep);
+        }
+        match meta.downcast_ref::<T>() {
+            Some(m) if pred(m) => {
+                removed = true;
+                ControlFlow::Break(BufferMetaForeachAction::Remove)
+            }
+            _ => ControlFlow::Continue(BufferMetaForeachAction::Keep),
+        }
+    });
+    removed
+}
+
+/// Removes the meta of type `T` whose sequence number is `seqnum`. Returns whether it was found.
+pub fn remove_meta_by_seqnum<T: MetaAPI + 'static>(
+    buffer: &mut gst::BufferRef,
+    seqnum: u64,
+) -> bool {
+    remove_meta_where::<T>(buffer, |m| meta_seqnum(m) == seqnum)
+}
+
+/// The buffer's regions (ROI metas) in the order they were added.
+pub fn regions(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, RoiMeta>> {
+    metas_in_order::<RoiMeta>(buffer)
+}
+
+/// The sequence numbers of the buffer's regions, in the order they were added.
+pub fn region_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
+    seqnums::<RoiMeta>(buffer)
+}
+
+/// The first-added region whose ROI `id` is `id`.
+pub fn region_by_id(buffer: &gst::BufferRef, id: i32) -> Option<MetaRef<'_, RoiMeta>> {
+    regions(buffer).into_iter().find(|r| r.id() == id)
+}
+
+/// The region whose meta sequence number is `seqnum`, writable.
+pub fn region_mut(
+    buffer: &mut gst::BufferRef,
+    seqnum: u64,
+) -> Option<MetaRefMut<'_, RoiMeta, gst::meta::Iterated>> {
+    buffer
+        .iter_meta_mut::<RoiMeta>()
+        .find(|m| meta_seqnum::<RoiMeta>(m) == seqnum)
+}
+
+/// Removes the region whose meta sequence number is `seqnum` (its identity). Returns whether it
+/// was on the buffer.
+pub fn remove_region(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
+    remove_meta_by_seqnum::<RoiMeta>(buffer, seqnum)
+}
+
+/// Removes the first-added region whose ROI `id` is `id`. Returns whether one was removed.
+pub fn remove_region_by_id(buffer: &mut gst::BufferRef, id: i32) -> bool {
+    match region_by_id(buffer, id).map(|r| meta_seqnum::<RoiMeta>(&r)) {
+        Some(seqnum) => remove_region(buffer, seqnum),
+        None => false,
+    }
+}
+
+/// The buffer's GVA tensor metas in the order they were added.
+pub fn tensors(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, TensorMeta>> {
+    metas_in_order::<TensorMeta>(buffer)
+}
+
+/// The sequence numbers of the buffer's tensor metas, in the order they were added.
+pub fn tensor_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
+    seqnums::<TensorMeta>(buffer)
+}
+
+/// The tensor meta whose sequence number is `seqnum`, writable.
+pub fn tensor_mut(
+    buffer: &mut gst::BufferRef,
+    seqnum: u64,
+) -> Option<MetaRefMut<'_, TensorMeta, gst::meta::Iterated>> {
+    buffer
+        .iter_meta_mut::<TensorMeta>()
+        .find(|m| meta_seqnum::<TensorMeta>(m) == seqnum)
+}
+
+/// Adds a GVA tensor meta holding an empty structure named `meta`.
+pub fn add_tensor(
+    buffer: &mut gst::BufferRef,
+) -> Result<MetaRefMut<'_, TensorMeta, Standalone>, glib::BoolError> {
+    TensorMeta::add(buffer)
+}
+
+/// Removes the tensor meta whose sequence number is `seqnum`. Returns whether it was found.
+pub fn remove_tensor(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
+    remove_meta_by_seqnum::<TensorMeta>(buffer, seqnum)
+}
+
+/// The buffer's JSON message metas in the order they were added.
+pub fn messages(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, JsonMeta>> {
+    metas_in_order::<JsonMeta>(buffer)
+}
+
+/// The buffer's JSON messages as text, in the order they were added (metas without a message
+/// are skipped; invalid UTF-8 is replaced, see [`JsonMeta::message`]).
+pub fn message_strings(buffer: &gst::BufferRef) -> Vec<String> {
+    messages(buffer)
+        .iter()
+        .filter_map(|m| m.message().map(|s| s.into_owned()))
+        .collect()
+}
+
+/// The sequence numbers of the buffer's JSON metas, in the order they were added.
+pub fn message_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
+    seqnums::<JsonMeta>(buffer)
+}
+
+/// Adds a JSON message meta.
+pub fn add_message<'a>(
+    buffer: &'a mut gst::BufferRef,
+    message: &str,
+) -> Result<MetaRefMut<'a, JsonMeta, Standalone>, AddMessageError> {
+    JsonMeta::add(buffer, message)
+}
+
+/// Removes the JSON meta whose sequence number is `seqnum` (its identity). Returns whether it
+/// was on the buffer.
+pub fn remove_message(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
+    remove_meta_by_seqnum::<JsonMeta>(buffer, seqnum)
+}
+
+fn seqnums<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<u64> {
+    metas_in_order::<T>(buffer)
+        .iter()
+        .map(|m| meta_seqnum::<T>(m))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::{self, Rect};
+    use crate::test_init as init;
+    use crate::AudioEventMeta;
+
+    fn labels(buffer: &gst::BufferRef) -> Vec<String> {
+        regions(buffer)
+            .iter()
+            .map(|r| region::label(r).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn regions_in_added_order_and_removal() {
+        init();
+        let mut buffer = gst::Buffer::with_size(8).unwrap();
+        let b = buffer.get_mut().unwrap();
+        for label in ["a", "b", "c", "d"] {
+            add_region(b, label, Rect::new(0, 0, 2, 2), (4, 4), 0.5, None);
+        }
+        assert_eq!(labels(b), ["a", "b", "c", "d"]);
+
+        let seqnums = region_seqnums(b);
+        assert_eq!(seqnums.len(), 4);
+        assert!(remove_region(b, seqnums[1]));
+        assert!(!remove_region(b, seqnums[1]), "already removed");
+        assert_eq!(labels(b), ["a", "c", "d"]);
+
+        let id_c = regions(b)[1].id();
+        assert_eq!(region::label(&region_by_id(b, id_c).unwrap()), "c");
+        assert!(remove_region_by_id(b, id_c));
+        assert!(!remove_region_by_id(b, id_c));
+        assert_eq!(labels(b), ["a", "d"]);
+
+        let s_d = region_seqnums(b)[1];
+        let mut roi = region_mut(b, s_d).unwrap();
+        region::set_object_id(&mut roi, 3);
+        assert_eq!(region::object_id(&regions(b)[1]), Some(3));
+        assert!(region_mut(b, seqnums[1]).is_none());
+    }
+
+    #[test]
+    fn removal_only_touches_the_matching_type() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        add_message(b, "m").unwrap();
+        add_tensor(b).unwrap();
+        AudioEventMeta::add(b, "e", 0, 1).unwrap();
+        let msg = message_seqnums(b)[0];
+        let tensor = tensor_seqnums(b)[0];
+        // A JSON seqnum does not remove a tensor, and the other way round.
+        assert!(!remove_tensor(b, msg));
+        assert!(!remove_message(b, tensor));
+        assert!(!remove_region(b, msg));
+        assert!(remove_tensor(b, tensor));
+        assert!(tensors(b).is_empty());
+        assert_eq!(message_strings(b), ["m"]);
+        assert!(b.meta::<AudioEventMeta>().is_some());
+    }
+
+    #[test]
+    fn tensors_in_order_and_mutation() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        for i in 0..3i32 {
+            let mut t = add_tensor(b).unwrap();
+            t.structure_mut().set("index", i);
+        }
+        let order: Vec<i32> = tensors(b)
+            .iter()
+            .map(|t| t.structure().get::<i32>("index").unwrap())
+            .collect();
+        assert_eq!(order, [0, 1, 2]);
+        let s1 = tensor_seqnums(b)[1];
+        tensor_mut(b, s1)
+            .unwrap()
+            .structure_mut()
+            .set_name("renamed");
+        assert_eq!(tensors(b)[1].structure().name(), "renamed");
+    }
+
+    #[test]
+    fn messages_roundtrip_and_copies() {
+        init();
+        let mut buffer = gst::Buffer::with_size(1).unwrap();
+        {
+            let b = buffer.get_mut().unwrap();
+            add_message(b, r#"{"n":1}"#).unwrap();
+            add_message(b, r#"{"n":2}"#).unwrap();
+        }
+        assert_eq!(message_strings(&buffer), [r#"{"n":1}"#, r#"{"n":2}"#]);
+
+        let copy = buffer.copy();
+        let mut copied = message_strings(&copy);
+        copied.sort();
+        assert_eq!(copied, [r#"{"n":1}"#, r#"{"n":2}"#]);
+        // Identity: a copy's metas are different metas.
+        let original = message_seqnums(&buffer);
+        let mut copy = copy;
+        let c = copy.get_mut().unwrap();
+        assert!(!remove_message(c, original[0]));
+        let cs = message_seqnums(c);
+        assert!(remove_message(c, cs[0]));
+        assert_eq!(message_strings(c).len(), 1);
+        assert_eq!(message_strings(&buffer).len(), 2);
+    }
+
+    #[test]
+    fn all_metas_survive_copy_into() {
+        init();
+        let mut buffer = gst::Buffer::with_size(16).unwrap();
+        {
+            let b = buffer.get_mut().unwrap();
+            let mut roi = add_region(b, "obj", Rect::new(1, 2, 3, 4), (16, 16), 0.6, Some(2));
+            region::add_param(&mut roi, gst::Structure::new_empty("age"));
+            let mut t = add_tensor(b).unwrap();
+            t.structure_mut().set("layer_name", "l");
+            add_message(b, "hello").unwrap();
+        }
+        let mut dest = gst::Buffer::with_size(16).unwrap();
+        buffer
+            .copy_into(dest.get_mut().unwrap(), gst::BufferCopyFlags::META, ..)
+            .unwrap();
+        for buf in [&dest, &buffer.copy(), &buffer.copy_deep().unwrap()] {
+            let rois = regions(buf);
+            assert_eq!(rois.len(), 1);
+            assert_eq!(region::label(&rois[0]), "obj");
+            assert_eq!(region::rect(&rois[0]), Rect::new(1, 2, 3, 4));
+            assert_eq!(region::label_id(&rois[0]), Some(2));
+            let names: Vec<&str> = region::params(&rois[0])
+                .map(|s| s.name().as_str())
+                .collect();
+            assert_eq!(names, ["detection", "age"]);
+            assert_eq!(
+                tensors(buf)[0]
+                    .structure()
+                    .get::<&str>("layer_name")
+                    .unwrap(),
+                "l"
+            );
+            assert_eq!(message_strings(buf), ["hello"]);
+        }
+    }
+
+    #[test]
+    fn order_survives_copies() {
+        init();
+        let mut buffer = gst::Buffer::with_size(4).unwrap();
+        {
+            let b = buffer.get_mut().unwrap();
+            for label in ["a", "b", "c"] {
+                add_region(b, label, Rect::new(0, 0, 1, 1), (1, 1), 0.5, None);
+            }
+        }
+        let twice = buffer.copy().copy();
+        let mut into = gst::Buffer::new();
+        twice
+            .copy_into(into.get_mut().unwrap(), gst::BufferCopyFlags::META, ..)
+            .unwrap();
+        for buf in [&buffer.copy(), &buffer.copy_deep().unwrap(), &twice, &into] {
+            assert_eq!(labels(buf), ["a", "b", "c"]);
+        }
+    }
+}

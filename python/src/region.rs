@@ -1,1 +1,553 @@
-//! ROI helpers.
+//! Helpers over `GstVideoRegionOfInterestMeta` (ROI) following DL Streamer's conventions.
+//!
+//! A region is a [`gst_video::VideoRegionOfInterestMeta`]: a pixel rectangle, a label (the
+//! `roi_type` quark), an `id`, a `parent_id` and a list of parameter structures. By convention
+//! the first parameter is a `detection` structure holding the normalized box and the
+//! confidence; further parameters are classification results or raw tensors; an `object_id`
+//! structure (int field `id`) carries a tracking id.
+//!
+//! Functions here take the ROI meta by reference (`&RoiMeta` / `&mut RoiMeta`, which a
+//! `gst::MetaRef` / `gst::MetaRefMut` dereferences to).
+//!
+//! ```
+//! use gvarust_meta::region::{self, Rect};
+//! gst::init().unwrap();
+//! let mut buffer = gst::Buffer::new();
+//! let b = buffer.get_mut().unwrap();
+//! let mut roi = region::add_region(b, "face", Rect::new(10, 20, 30, 40), (100, 100), 0.9, Some(1));
+//! region::set_object_id(&mut roi, 7);
+//! assert_eq!(region::label(&roi), "face");
+//! assert_eq!(region::confidence(&roi), Some(0.9));
+//! assert_eq!(region::object_id(&roi), Some(7));
+//! let (x, y, _w, _h) = region::normalized_rect(&roi).unwrap();
+//! assert_eq!((x, y), (0.1, 0.2));
+//! ```
+
+use std::ffi::CStr;
+use std::marker::PhantomData;
+
+use glib::translate::{IntoGlib, IntoGlibPtr};
+use gst::meta::{MetaRefMut, Standalone};
+
+use crate::tensor::DETECTION_NAME;
+
+/// The GStreamer ROI meta type.
+pub type RoiMeta = gst_video::VideoRegionOfInterestMeta;
+
+/// Name of the parameter structure holding a region's tracking id.
+pub const OBJECT_ID_NAME: &str = "object_id";
+
+/// A rectangle in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+impl Rect {
+    /// A rectangle from its components.
+    pub const fn new(x: u32, y: u32, w: u32, h: u32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    /// As the `(x, y, w, h)` tuple gstreamer-rs uses.
+    pub const fn as_tuple(self) -> (u32, u32, u32, u32) {
+        (self.x, self.y, self.w, self.h)
+    }
+}
+
+impl From<(u32, u32, u32, u32)> for Rect {
+    fn from((x, y, w, h): (u32, u32, u32, u32)) -> Rect {
+        Rect { x, y, w, h }
+    }
+}
+
+/// Whether the box lies inside a `width` x `height` frame (the reference's test: all values
+/// non-negative, `x + w <= width`, `y + h <= height`).
+pub fn is_inside(x: i64, y: i64, w: i64, h: i64, width: u32, height: u32) -> bool {
+    x >= 0
+        && y >= 0
+        && w >= 0
+        && h >= 0
+        && x.saturating_add(w) <= i64::from(width)
+        && y.saturating_add(h) <= i64::from(height)
+}
+
+/// Clips a box into a `width` x `height` frame, as the reference `add_region` does.
+///
+/// If the box is inside the frame (see [`is_inside`]) it is returned unchanged with `false`.
+/// Otherwise `x`, `y` are clamped into `[0, width]`, `[0, height]`; `w`, `h` to `>= 0` and then
+/// cut at the frame edge; the result comes with `true` (the caller warns).
+///
+/// ```
+/// use gvarust_meta::region::{clip_rect, Rect};
+/// assert_eq!(clip_rect(10, 10, 20, 20, 100, 100), (Rect::new(10, 10, 20, 20), false));
+/// assert_eq!(clip_rect(-5, 90, 20, 20, 100, 100), (Rect::new(0, 90, 20, 10), true));
+/// ```
+pub fn clip_rect(x: i64, y: i64, w: i64, h: i64, width: u32, height: u32) -> (Rect, bool) {
+    let (fw, fh) = (i64::from(width), i64::from(height));
+    let clipped = !is_inside(x, y, w, h, width, height);
+    let (mut x, mut y, mut w, mut h) = (x, y, w, h);
+    if clipped {
+        x = x.clamp(0, fw);
+        y = y.clamp(0, fh);
+        w = w.max(0);
+        h = h.max(0);
+        if x.saturating_add(w) > fw {
+            w = fw - x;
+        }
+        if y.saturating_add(h) > fh {
+            h = fh - y;
+        }
+    }
+    // After clipping every value is within 0..=u32::MAX (bounded by the frame size); an
+    // unclipped box is inside the frame. The fallbacks are unreachable but avoid panics.
+    let c = |v: i64| u32::try_from(v).unwrap_or(0);
+    (Rect::new(c(x), c(y), c(w), c(h)), clipped)
+}
+
+/// Converts a normalized box (fractions of the frame size) to pixels, truncating toward zero
+/// like Python's `int()`. NaN becomes 0; out-of-range values saturate.
+pub fn denormalize(
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    width: u32,
+    height: u32,
+) -> (i64, i64, i64, i64) {
+    let (fw, fh) = (f64::from(width), f64::from(height));
+    (
+        (x * fw) as i64,
+        (y * fh) as i64,
+        (w * fw) as i64,
+        (h * fh) as i64,
+    )
+}
+
+/// A fresh region id: the next GStreamer sequence number (`gst_util_seqnum_next`, as DL
+/// Streamer does), shared by every copy of this code in the process. Stored in the C `gint`
+/// `id` as C does (the value wraps after 2^31 ids).
+pub fn fresh_region_id() -> i32 {
+    gst::Seqnum::next().into_glib() as i32
+}
+
+/// The `detection` structure for a box `rect` in a `width` x `height` frame: G_TYPE_DOUBLE
+/// `confidence`, `x_min`, `x_max`, `y_min`, `y_max` (normalized; 0 when the frame size is 0),
+/// and INT `label_id` when given.
+pub fn detection_structure(
+    rect: Rect,
+    frame_size: (u32, u32),
+    confidence: f64,
+    label_id: Option<i32>,
+) -> gst::Structure {
+    let norm = |v: u32, size: u32| {
+        if size == 0 {
+            0.0
+        } else {
+            f64::from(v) / f64::from(size)
+        }
+    };
+    let (width, height) = frame_size;
+    let x_max = rect.x.saturating_add(rect.w);
+    let y_max = rect.y.saturating_add(rect.h);
+    let mut builder = gst::Structure::builder(DETECTION_NAME)
+        .field("confidence", confidence)
+        .field("x_min", norm(rect.x, width))
+        .field("x_max", norm(x_max, width))
+        .field("y_min", norm(rect.y, height))
+        .field("y_max", norm(y_max, height));
+    if let Some(label_id) = label_id {
+        builder = builder.field("label_id", label_id);
+    }
+    builder.build()
+}
+
+/// Adds a region to `buffer`: an ROI meta with `roi_type` = `label`, pixel `rect`, a fresh id
+/// ([`fresh_region_id`]) and a first `detection` parameter ([`detection_structure`]).
+///
+/// `rect` is stored as given: clip it first with [`clip_rect`] if needed.
+pub fn add_region<'a>(
+    buffer: &'a mut gst::BufferRef,
+    label: &str,
+    rect: Rect,
+    frame_size: (u32, u32),
+    confidence: f64,
+    label_id: Option<i32>,
+) -> MetaRefMut<'a, RoiMeta, Standalone> {
+    let mut roi = RoiMeta::add(buffer, label, rect.as_tuple());
+    roi.set_id(fresh_region_id());
+    roi.add_param(detection_structure(rect, frame_size, confidence, label_id));
+    roi
+}
+
+/// The region's label (its `roi_type` quark string); `""` when unset or not valid UTF-8.
+pub fn label(roi: &RoiMeta) -> &'static str {
+    let ptr = roi as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
+    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `roi` is live.
+    // g_quark_to_string returns NULL for 0 or unknown quarks and otherwise an interned string
+    // that lives for the rest of the process.
+    unsafe {
+        let s = glib::ffi::g_quark_to_string((*ptr).roi_type);
+        if s.is_null() {
+            ""
+        } else {
+            CStr::from_ptr(s).to_str().unwrap_or("")
+        }
+    }
+}
+
+/// Sets the region's label (`roi_type`).
+pub fn set_label(roi: &mut RoiMeta, label: &str) {
+    let ptr = roi as *mut RoiMeta as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;
+    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct; we hold it exclusively.
+    unsafe {
+        (*ptr).roi_type = glib::Quark::from_str(label).into_glib();
+    }
+}
+
+/// The region's rectangle in pixels.
+pub fn rect(roi: &RoiMeta) -> Rect {
+    roi.rect().into()
+}
+
+/// Sets the region's rectangle in pixels (the `detection` structure is left unchanged).
+pub fn set_rect(roi: &mut RoiMeta, rect: Rect) {
+    roi.set_rect(rect.as_tuple());
+}
+
+/// The region's parameter structures in list order.
+pub fn params(roi: &RoiMeta) -> impl Iterator<Item = &gst::StructureRef> + '_ {
+    roi.params()
+}
+
+/// The region's parameter structures in list order, writable.
+pub fn params_mut(roi: &mut RoiMeta) -> ParamsIterMut<'_> {
+    let ptr = roi as *mut RoiMeta as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;
+    ParamsIterMut {
+        // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct; we hold it exclusively.
+        list: unsafe { (*ptr).params },
+        _roi: PhantomData,
+    }
+}
+
+/// Iterator over a region's parameter structures, writable (see [`params_mut`]).
+pub struct ParamsIterMut<'a> {
+    list: *mut glib::ffi::GList,
+    _roi: PhantomData<&'a mut RoiMeta>,
+}
+
+impl<'a> Iterator for ParamsIterMut<'a> {
+    type Item = &'a mut gst::StructureRef;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.list.is_null() {
+            // SAFETY: `list` is a live node of the params list of a region borrowed mutably for
+            // 'a; each node's data is NULL or a distinct owned structure, and each node is
+            // visited once, so the returned mutable references never alias.
+            unsafe {
+                let data = (*self.list).data as *mut gst::ffi::GstStructure;
+                self.list = (*self.list).next;
+                if !data.is_null() {
+                    return Some(gst::StructureRef::from_glib_borrow_mut(data));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The first parameter structure named `name`.
+pub fn param<'a>(roi: &'a RoiMeta, name: &str) -> Option<&'a gst::StructureRef> {
+    roi.params().find(|s| s.name() == name)
+}
+
+/// The first parameter structure named `name`, writable.
+pub fn param_mut<'a>(roi: &'a mut RoiMeta, name: &str) -> Option<&'a mut gst::StructureRef> {
+    params_mut(roi).find(|s| s.name() == name)
+}
+
+/// Appends a parameter structure and returns it, writable.
+pub fn add_param(roi: &mut RoiMeta, structure: gst::Structure) -> &mut gst::StructureRef {
+    let ptr = roi as *mut RoiMeta as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;
+    let s = structure.into_glib_ptr();
+    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct, held exclusively. The meta
+    // takes ownership of `s` (its free function frees the params) and keeps it alive while the
+    // region is borrowed, so the returned reference is valid for the borrow of `roi`.
+    unsafe {
+        gst_video::ffi::gst_video_region_of_interest_meta_add_param(ptr, s);
+        gst::StructureRef::from_glib_borrow_mut(s)
+    }
+}
+
+/// Removes the parameter structures named `name`; returns how many were removed.
+pub fn remove_params(roi: &mut RoiMeta, name: &str) -> usize {
+    let ptr = roi as *mut RoiMeta as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;
+    let mut removed = 0;
+    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct, held exclusively. We walk the
+    // owned list, unlinking (g_list_delete_link) and freeing matching structures; `next` is read
+    // before a node is deleted.
+    unsafe {
+        let mut walk = (*ptr).params;
+        while !walk.is_null() {
+            let next = (*walk).next;
+            let s = (*walk).data as *mut gst::ffi::GstStructure;
+            if !s.is_null() && gst::StructureRef::from_glib_borrow(s).name() == name {
+                (*ptr).params = glib::ffi::g_list_delete_link((*ptr).params, walk);
+                gst::ffi::gst_structure_free(s);
+                removed += 1;
+            }
+            walk = next;
+        }
+    }
+    removed
+}
+
+/// The first `detection` structure, if any.
+pub fn detection(roi: &RoiMeta) -> Option<&gst::StructureRef> {
+    param(roi, DETECTION_NAME)
+}
+
+/// The first `detection` structure, writable; an empty one is appended if absent (as the
+/// reference `RegionOfInterest.detection()` does).
+pub fn detection_mut(roi: &mut RoiMeta) -> &mut gst::StructureRef {
+    let found = param_mut(roi, DETECTION_NAME).map(|s| s.as_mut_ptr());
+    match found {
+        // SAFETY: `p` is a structure owned by the region's params list; the mutable borrow of
+        // `roi` taken by this function keeps it alive and unaliased for the returned lifetime.
+        Some(p) => unsafe { gst::StructureRef::from_glib_borrow_mut(p) },
+        None => add_param(roi, gst::Structure::new_empty(DETECTION_NAME)),
+    }
+}
+
+/// The detection confidence (`detection.confidence`).
+pub fn confidence(roi: &RoiMeta) -> Option<f64> {
+    detection(roi).and_then(|s| crate::tensor::Tensor::from_structure(s).confidence())
+}
+
+/// The detection label id (`detection.label_id`).
+pub fn label_id(roi: &RoiMeta) -> Option<i32> {
+    detection(roi).and_then(|s| crate::tensor::Tensor::from_structure(s).label_id())
+}
+
+/// The normalized box `(x, y, w, h)` from the `detection` structure's `x_min`, `y_min`,
+/// `x_max`, `y_max`; `None` if any is missing.
+pub fn normalized_rect(roi: &RoiMeta) -> Option<(f64, f64, f64, f64)> {
+    let t = crate::tensor::Tensor::from_structure(detection(roi)?);
+    let (x_min, x_max) = (t.double("x_min")?, t.double("x_max")?);
+    let (y_min, y_max) = (t.double("y_min")?, t.double("y_max")?);
+    Some((x_min, y_min, x_max - x_min, y_max - y_min))
+}
+
+/// The tracking id: field `id` of the `object_id` parameter structure.
+pub fn object_id(roi: &RoiMeta) -> Option<i32> {
+    param(roi, OBJECT_ID_NAME).and_then(|s| crate::tensor::Tensor::from_structure(s).int("id"))
+}
+
+/// Sets the tracking id, creating the `object_id` parameter structure if absent.
+pub fn set_object_id(roi: &mut RoiMeta, id: i32) {
+    match param_mut(roi, OBJECT_ID_NAME) {
+        Some(s) => s.set("id", id),
+        None => {
+            roi.add_param(
+                gst::Structure::builder(OBJECT_ID_NAME)
+                    .field("id", id)
+                    .build(),
+            );
+        }
+    }
+}
+
+/// The parameter structures that are tensors: all except `object_id`, in list order.
+pub fn tensors(roi: &RoiMeta) -> impl Iterator<Item = &gst::StructureRef> + '_ {
+    roi.params().filter(|s| s.name() != OBJECT_ID_NAME)
+}
+
+/// The region's parent id.
+pub fn parent_id(roi: &RoiMeta) -> i32 {
+    roi.parent_id()
+}
+
+/// Sets the region's parent id.
+pub fn set_parent_id(roi: &mut RoiMeta, parent_id: i32) {
+    roi.set_parent_id(parent_id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_init as init;
+
+    #[test]
+    fn clip_matches_reference() {
+        // Inside: unchanged.
+        assert_eq!(
+            clip_rect(0, 0, 100, 50, 100, 50),
+            (Rect::new(0, 0, 100, 50), false)
+        );
+        // Overflowing right/bottom edges.
+        assert_eq!(
+            clip_rect(90, 40, 20, 20, 100, 50),
+            (Rect::new(90, 40, 10, 10), true)
+        );
+        // Negative origin: clamped to 0, width kept (reference behaviour) but cut at the edge.
+        assert_eq!(
+            clip_rect(-10, -10, 30, 80, 100, 50),
+            (Rect::new(0, 0, 30, 50), true)
+        );
+        // Negative size.
+        assert_eq!(
+            clip_rect(5, 5, -3, 4, 100, 50),
+            (Rect::new(5, 5, 0, 4), true)
+        );
+        // Entirely outside.
+        assert_eq!(
+            clip_rect(200, 100, 5, 5, 100, 50),
+            (Rect::new(100, 50, 0, 0), true)
+        );
+        // Extreme values do not overflow.
+        assert_eq!(
+            clip_rect(i64::MAX, i64::MIN, i64::MAX, i64::MAX, 100, 50),
+            (Rect::new(100, 0, 0, 50), true)
+        );
+        assert!(is_inside(0, 0, 0, 0, 0, 0));
+        assert!(!is_inside(0, 0, 1, 0, 0, 0));
+    }
+
+    #[test]
+    fn denormalize_truncates() {
+        assert_eq!(
+            denormalize(0.5, 0.25, 0.333, 1.0, 101, 40),
+            (50, 10, 33, 40)
+        );
+        assert_eq!(
+            denormalize(f64::NAN, -0.5, 2.0, 0.0, 10, 10),
+            (0, -5, 20, 0)
+        );
+    }
+
+    #[test]
+    fn add_region_conventions() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let id1;
+        {
+            let roi = add_region(
+                b,
+                "person",
+                Rect::new(20, 10, 60, 30),
+                (200, 100),
+                0.8,
+                None,
+            );
+            id1 = roi.id();
+            assert!(id1 != 0);
+            assert_eq!(label(&roi), "person");
+            assert_eq!(rect(&roi), Rect::new(20, 10, 60, 30));
+            let det = detection(&roi).unwrap();
+            assert_eq!(det.name(), "detection");
+            for (field, value) in [
+                ("confidence", 0.8),
+                ("x_min", 0.1),
+                ("x_max", 0.4),
+                ("y_min", 0.1),
+                ("y_max", 0.4),
+            ] {
+                assert_eq!(det.value(field).unwrap().type_(), glib::Type::F64);
+                assert!(
+                    (det.get::<f64>(field).unwrap() - value).abs() < 1e-12,
+                    "{field}"
+                );
+            }
+            assert!(!det.has_field("label_id"));
+            assert_eq!(label_id(&roi), None);
+        }
+        let roi = add_region(b, "car", Rect::new(0, 0, 1, 1), (0, 0), 0.5, Some(3));
+        assert!(roi.id() > id1, "ids are fresh and increasing");
+        assert_eq!(label_id(&roi), Some(3));
+        assert_eq!(normalized_rect(&roi), Some((0.0, 0.0, 0.0, 0.0)));
+    }
+
+    #[test]
+    fn params_object_id_and_tensors() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let mut roi = add_region(b, "face", Rect::new(1, 2, 3, 4), (10, 10), 0.9, None);
+        assert_eq!(object_id(&roi), None);
+        set_object_id(&mut roi, 5);
+        set_object_id(&mut roi, 6);
+        assert_eq!(object_id(&roi), Some(6));
+        let age = add_param(&mut roi, gst::Structure::new_empty("age"));
+        age.set("label", "30");
+        let names: Vec<&str> = params(&roi).map(|s| s.name().as_str()).collect();
+        assert_eq!(names, ["detection", "object_id", "age"]);
+        let names: Vec<&str> = tensors(&roi).map(|s| s.name().as_str()).collect();
+        assert_eq!(names, ["detection", "age"]);
+        for s in params_mut(&mut roi) {
+            s.set("seen", true);
+        }
+        assert!(params(&roi).all(|s| s.get::<bool>("seen").unwrap()));
+        assert_eq!(
+            param(&roi, "age").unwrap().get::<&str>("label").unwrap(),
+            "30"
+        );
+
+        set_parent_id(&mut roi, 42);
+        assert_eq!(parent_id(&roi), 42);
+        set_rect(&mut roi, Rect::new(5, 6, 7, 8));
+        assert_eq!(rect(&roi), Rect::new(5, 6, 7, 8));
+        set_label(&mut roi, "head");
+        assert_eq!(label(&roi), "head");
+
+        assert_eq!(remove_params(&mut roi, "detection"), 1);
+        assert_eq!(detection(&roi).map(|s| s.name().as_str()), None);
+        assert_eq!(confidence(&roi), None);
+        // detection_mut creates an empty detection when absent.
+        detection_mut(&mut roi).set("confidence", 0.25f64);
+        assert_eq!(confidence(&roi), Some(0.25));
+        let names: Vec<&str> = params(&roi).map(|s| s.name().as_str()).collect();
+        assert_eq!(names, ["object_id", "age", "detection"]);
+    }
+
+    #[test]
+    fn foreign_roi_without_params_or_label() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let mut roi = RoiMeta::add(b, "x", (0, 0, 1, 1));
+        // SAFETY: test: a quark value of 0 is what C code gets from an unset roi_type.
+        unsafe {
+            (*roi.as_mut_ptr()).roi_type = 0;
+        }
+        assert_eq!(label(&roi), "");
+        assert_eq!(detection(&roi).map(|_| ()), None);
+        assert_eq!(normalized_rect(&roi), None);
+        assert_eq!(object_id(&roi), None);
+        assert_eq!(tensors(&roi).count(), 0);
+    }
+
+    #[test]
+    fn regions_survive_copies_with_params() {
+        init();
+        let mut buffer = gst::Buffer::with_size(4).unwrap();
+        {
+            let b = buffer.get_mut().unwrap();
+            let mut roi = add_region(b, "dog", Rect::new(1, 1, 2, 2), (4, 4), 0.7, Some(12));
+            set_object_id(&mut roi, 99);
+        }
+        let copy = buffer.copy_deep().unwrap();
+        let roi = copy.meta::<RoiMeta>().unwrap();
+        assert_eq!(label(&roi), "dog");
+        assert_eq!(label_id(&roi), Some(12));
+        assert_eq!(object_id(&roi), Some(99));
+        assert_eq!(roi.id(), buffer.meta::<RoiMeta>().unwrap().id());
+    }
+}
