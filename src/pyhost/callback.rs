@@ -30,7 +30,7 @@ impl PyFailure {
     /// `context` followed by the exception's summary; the traceback as debug text.
     pub fn from_err(py: Python<'_>, context: &str, err: PyErr) -> Self {
         let described = host_module(py)
-            .call_method1("describe", (err.value(py),))
+            .call_method1("describe", (err.value(py), err.traceback(py)))
             .and_then(|d| d.extract::<(String, String)>());
         match described {
             Ok((summary, traceback)) => PyFailure {

@@ -51,15 +51,18 @@ def parse_json(text):
     return json.loads(text)
 
 
-def _frames(exc):
+_HIDDEN_FILES = ("<frozen importlib", "<gvarust-host>")
+
+
+def _frames(tb):
     return [
         frame
-        for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith("<frozen importlib")
+        for frame in traceback.extract_tb(tb)
+        if not frame.filename.startswith(_HIDDEN_FILES)
     ]
 
 
-def describe(exc):
+def describe(exc, tb=None):
     """Return ``(summary, traceback_text)`` for an exception.
 
     The summary is one line: ``ValueError: boom (cb.py:12)``. The traceback text
@@ -71,14 +74,17 @@ def describe(exc):
         name = f"{module}.{name}"
     text = str(exc).strip().replace("\n", " ")
     summary = f"{name}: {text}" if text else name
-    frames = _frames(exc)
+    if tb is not None:
+        exc.__traceback__ = tb
+    tb = exc.__traceback__
+    frames = _frames(tb)
     if not isinstance(exc, SyntaxError) and frames:
         last = frames[-1]
         summary += f" ({os.path.basename(last.filename)}:{last.lineno})"
     lines = [
         line
-        for line in traceback.format_exception(type(exc), exc, exc.__traceback__)
-        if not line.startswith('  File "<frozen importlib')
+        for line in traceback.format_exception(type(exc), exc, tb)
+        if not line.startswith(tuple('  File "' + hidden for hidden in _HIDDEN_FILES))
     ]
     return summary, "".join(lines).rstrip()
 

@@ -55,7 +55,9 @@ impl BufferSlot {
         let buffer = self.buffer()?;
         let ptr = buffer.as_ptr() as *mut gst::ffi::GstBuffer;
         // SAFETY: `ptr` is a live buffer (see `buffer`); the call only reads its refcount.
-        let writable = unsafe { gst::ffi::gst_mini_object_is_writable(ptr as *const gst::ffi::GstMiniObject) } != 0;
+        let writable =
+            unsafe { gst::ffi::gst_mini_object_is_writable(ptr as *const gst::ffi::GstMiniObject) }
+                != 0;
         if !writable {
             return Err(NotWritableError::new_err(
                 "the buffer is not writable (it is shared); in a pad probe use \

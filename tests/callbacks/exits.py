@@ -1,0 +1,5 @@
+import sys
+
+
+def process_frame(frame):
+    sys.exit(3)

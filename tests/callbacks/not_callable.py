@@ -1,0 +1,2 @@
+process_frame = "not a function"
+NotAClass = 42

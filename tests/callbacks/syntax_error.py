@@ -1,0 +1,2 @@
+def process_frame(frame)
+    return True

@@ -1,0 +1,138 @@
+//! Shared helpers of the integration tests: plugin registration, pipeline runs,
+//! and reading what the Python test callbacks recorded.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use gst::prelude::*;
+use pyo3::prelude::*;
+
+pub fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        gst::init().expect("GStreamer initializes");
+        gstgvarust::plugin_register_static().expect("gvarust plugin registers");
+    });
+}
+
+/// Path of a test callback file under `tests/callbacks`.
+pub fn callback(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/callbacks")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The unique module name gvarust gives a file module in element `element`.
+pub fn module_key(element: &str, file_stem: &str) -> String {
+    format!("gvarust_{element}_{file_stem}")
+}
+
+/// What a pipeline run produced.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub errors: Vec<(gst::glib::Error, String)>,
+    pub warnings: Vec<(gst::glib::Error, String)>,
+    pub element_messages: Vec<gst::Structure>,
+    pub buffers_at_sink: u64,
+    pub reached_eos: bool,
+}
+
+impl Run {
+    pub fn error(&self) -> &(gst::glib::Error, String) {
+        self.errors.first().unwrap_or_else(|| panic!("expected an error, got {self:?}"))
+    }
+    pub fn assert_ok(&self) {
+        assert!(self.errors.is_empty(), "unexpected errors: {:?}", self.errors);
+        assert!(self.reached_eos, "pipeline did not reach EOS");
+    }
+}
+
+/// Runs `description` to EOS or error (at most 60 s). Buffers reaching an
+/// element named `sink` are counted.
+pub fn run(description: &str) -> Run {
+    init();
+    let pipeline = gst::parse::launch(description)
+        .unwrap_or_else(|e| panic!("cannot parse '{description}': {e}"))
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    run_pipeline(&pipeline)
+}
+
+pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
+    let counter = Arc::new(AtomicU64::new(0));
+    if let Some(sink) = pipeline.by_name("sink") {
+        let counter = counter.clone();
+        sink.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        });
+    }
+    let mut run = Run::default();
+    let bus = pipeline.bus().expect("pipeline bus");
+    {
+        let _ = pipeline.set_state(gst::State::Playing);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!remaining.is_zero(), "pipeline timed out: {run:?}");
+            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(remaining.as_millis() as u64)) else {
+                continue;
+            };
+            match msg.view() {
+                gst::MessageView::Eos(_) => {
+                    run.reached_eos = true;
+                    break;
+                }
+                gst::MessageView::Error(e) => {
+                    run.errors.push((e.error(), e.debug().map(|d| d.to_string()).unwrap_or_default()));
+                    break;
+                }
+                gst::MessageView::Warning(w) => {
+                    run.warnings.push((w.error(), w.debug().map(|d| d.to_string()).unwrap_or_default()));
+                }
+                gst::MessageView::Element(e) => {
+                    if let Some(s) = e.structure() {
+                        run.element_messages.push(s.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    pipeline.set_state(gst::State::Null).expect("pipeline stops");
+    // Messages posted while stopping (e.g. on_stop warnings).
+    while let Some(msg) = bus.pop() {
+        if let gst::MessageView::Warning(w) = msg.view() {
+            run.warnings.push((w.error(), w.debug().map(|d| d.to_string()).unwrap_or_default()));
+        }
+    }
+    run.buffers_at_sink = counter.load(Ordering::Relaxed);
+    run
+}
+
+/// Takes what the test callbacks recorded under `key` (see `recorder.py`), as JSON.
+pub fn records(key: &str) -> serde_json::Value {
+    Python::attach(|py| {
+        let recorder = py
+            .import("sys")
+            .and_then(|sys| sys.getattr("modules"))
+            .and_then(|m| m.get_item("recorder"))
+            .expect("recorder module was imported by a callback");
+        let taken = recorder.call_method1("take", (key,)).expect("take");
+        let text: String = py
+            .import("json")
+            .and_then(|json| {
+                let kwargs = pyo3::types::PyDict::new(py);
+                kwargs.set_item("default", py.import("builtins")?.getattr("str")?)?;
+                json.call_method("dumps", (taken,), Some(&kwargs))
+            })
+            .and_then(|s| s.extract())
+            .expect("records are JSON-serializable");
+        serde_json::from_str(&text).expect("valid JSON")
+    })
+}

@@ -1,0 +1,448 @@
+//! The gvarust element through real pipelines and a real embedded interpreter.
+
+mod common;
+
+use common::{callback, module_key, records, run};
+use gst::prelude::*;
+use serde_json::json;
+
+const VIDEO: &str = "videotestsrc num-buffers=10 ! video/x-raw,format=BGRx,width=64,height=48,framerate=30/1";
+
+#[test]
+fn function_mode_sees_every_frame_as_video_frame() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=fm module={} ! fakesink name=sink",
+        callback("frames.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 10);
+    let seen = records(&module_key("fm", "frames"));
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen[0]["class"], "VideoFrame");
+    assert_eq!(seen[0]["module"], "gvarust");
+    assert_eq!(seen[0]["width"], 64);
+    assert_eq!(seen[0]["height"], 48);
+    assert_eq!(seen[0]["format"], "BGRx");
+    assert_eq!(seen[0]["pts"], 0);
+    assert_eq!(seen[3]["pts"], 100_000_000);
+    assert_eq!(seen[9]["offset"], 9);
+}
+
+#[test]
+fn falsy_results_drop_buffers() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=drops module={} ! fakesink name=sink",
+        callback("drop_odd.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 5, "None and False both drop, True passes");
+}
+
+#[test]
+fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
+    common::init();
+    let element = gst::ElementFactory::make("gvarust").name("cls").build().unwrap();
+    element.set_property("module", callback("counter_class.py"));
+    element.set_property("class", "Counter");
+    element.set_property("function", "count");
+    element.set_property("arg", "[1, 2]");
+    element.set_property("arg", "\"three\"");
+    element.set_property("arg", "[[4]]");
+    element.set_property("kwarg", r#"{"key": "class-mode", "b": 1}"#);
+    element.set_property("kwarg", r#"{"b": 2, "a": {"z": 1, "y": 2}}"#);
+    assert_eq!(element.property::<String>("arg"), r#"[1,2,"three",[4]]"#);
+    assert_eq!(
+        element.property::<String>("kwarg"),
+        r#"{"a":{"y":2,"z":1},"b":2,"key":"class-mode"}"#
+    );
+
+    let pipeline = gst::Pipeline::new();
+    let src = gst::ElementFactory::make("videotestsrc").property("num-buffers", 10).build().unwrap();
+    let sink = gst::ElementFactory::make("fakesink").name("sink").build().unwrap();
+    pipeline.add_many([&src, &element, &sink]).unwrap();
+    gst::Element::link_many([&src, &element, &sink]).unwrap();
+    let r = common::run_pipeline(&pipeline);
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 10);
+
+    let seen = records("class-mode");
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen[0], json!(["init", [1, 2, "three", [4]], {"a": {"y": 2, "z": 1}, "b": 2}]));
+    assert_eq!(seen[1], json!(["on_start"]));
+    let events: Vec<&str> = seen
+        .iter()
+        .filter(|e| e[0] == "event")
+        .map(|e| e[1].as_str().unwrap())
+        .collect();
+    assert_eq!(events.first(), Some(&"stream-start"));
+    assert!(events.contains(&"caps") && events.contains(&"segment"), "{events:?}");
+    assert_eq!(events.last(), Some(&"eos"));
+    let tail: Vec<_> = seen.iter().skip_while(|e| e[0] != "on_eos").collect();
+    assert_eq!(*tail[0], json!(["on_eos", 10]), "on_eos runs after process_event(eos)");
+    assert_eq!(*tail[1], json!(["on_stop", 10]));
+    assert_eq!(*tail[2], json!(["del"]), "__del__ runs when the pipeline stops");
+
+    // The statistics of the run agree with the calls made.
+    let stats = element.property::<gst::Structure>("stats");
+    assert_eq!(stats.name(), "gvarust-stats");
+    assert_eq!(stats.get::<u64>("calls").unwrap(), 10);
+    assert_eq!(stats.get::<u64>("dropped").unwrap(), 0);
+    assert_eq!(stats.get::<u64>("errors").unwrap(), 0);
+    let mean = stats.get::<f64>("callback-mean-us").unwrap();
+    let max = stats.get::<f64>("callback-max-us").unwrap();
+    assert!(mean > 0.0 && max >= mean, "{stats}");
+    assert!(stats.get::<f64>("gil-wait-max-us").unwrap() >= stats.get::<f64>("gil-wait-mean-us").unwrap());
+    let at_eos = r.element_messages.iter().find(|s| s.name() == "gvarust-stats").expect("stats at EOS");
+    assert_eq!(at_eos.get::<u64>("calls").unwrap(), 10);
+}
+
+#[test]
+fn arg_and_kwarg_read_from_files_and_bad_values_keep_the_last_good_one() {
+    common::init();
+    let element = gst::ElementFactory::make("gvarust").build().unwrap();
+    element.set_property("kwarg", format!("@{}", callback("args.json")));
+    assert_eq!(
+        element.property::<String>("kwarg"),
+        r#"{"labels":["face","person"],"threshold":0.5}"#
+    );
+    element.set_property("kwarg", "{not json");
+    assert_eq!(
+        element.property::<String>("kwarg"),
+        r#"{"labels":["face","person"],"threshold":0.5}"#,
+        "a bad value is ignored"
+    );
+    element.set_property("arg", "[1]");
+    element.set_property("arg", format!("@{}", callback("no-such-args.json")));
+    assert_eq!(element.property::<String>("arg"), "[1]");
+}
+
+fn start_error(pipeline_tail: &str) -> (String, String) {
+    let r = run(&format!("{VIDEO} ! {pipeline_tail} ! fakesink"));
+    let (error, debug) = r.error();
+    assert!(error.matches(gst::LibraryError::Init), "{error:?} is LIBRARY/INIT");
+    (error.message().to_string(), debug.clone())
+}
+
+#[test]
+fn start_up_failures_name_the_problem() {
+    let dir = callback("");
+    let cases = [
+        (format!("gvarust module={dir}missing.py"), format!("Python module file '{dir}missing.py' does not exist"), ""),
+        (format!("gvarust module={dir}a"), format!("Python module path '{dir}a' is a directory, not a Python file"), ""),
+        (
+            format!("gvarust module={dir}syntax_error.py"),
+            format!("Loading Python module '{dir}syntax_error.py' raised SyntaxError: expected ':' (syntax_error.py, line 1)"),
+            "def process_frame(frame)",
+        ),
+        (
+            format!("gvarust module={dir}import_error.py"),
+            format!("Loading Python module '{dir}import_error.py' raised ModuleNotFoundError: No module named 'module_that_does_not_exist' (import_error.py:1)"),
+            "import module_that_does_not_exist",
+        ),
+        (
+            format!("gvarust module={dir}frames.py class=Missing"),
+            format!("Python module '{dir}frames.py' has no class 'Missing'"),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}not_callable.py class=NotAClass"),
+            format!("'NotAClass' in Python module '{dir}not_callable.py' is not a class (it is a int)"),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}frames.py function=nothing_here"),
+            format!("Python module '{dir}frames.py' has no function 'nothing_here'"),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}not_callable.py"),
+            format!("'process_frame' in Python module '{dir}not_callable.py' is not callable (it is a str)"),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}ctor_raises.py class=Broken arg=[7]"),
+            "Python class Broken() constructor raised RuntimeError: cannot use threshold 7 (ctor_raises.py:3)".to_string(),
+            "raise RuntimeError",
+        ),
+        (
+            format!("gvarust module={dir}start_raises.py"),
+            "Python hook on_start() raised OSError: camera calibration file missing (start_raises.py:2)".to_string(),
+            "Traceback (most recent call last)",
+        ),
+        (
+            "gvarust".to_string(),
+            "Property 'module' is not set: name a Python file or module".to_string(),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}frames.py kwarg=[1]"),
+            "Property 'kwarg' has an invalid value: [1] is not a JSON object".to_string(),
+            "",
+        ),
+        (
+            format!("gvarust module={dir}frames.py arg=@/nonexistent/args.json"),
+            "Property 'arg' has an invalid value: cannot read JSON file '/nonexistent/args.json': No such file or directory (os error 2)".to_string(),
+            "",
+        ),
+    ];
+    for (tail, message, in_debug) in cases {
+        let (got, debug) = start_error(&tail);
+        assert_eq!(got, message, "for `{tail}`");
+        assert!(debug.contains(in_debug), "debug of `{tail}` lacks {in_debug:?}: {debug}");
+    }
+}
+
+#[test]
+fn named_module_is_imported_from_sys_path() {
+    // `frames` is importable once the callbacks directory is on sys.path (a file
+    // module from there puts it on); `json` is always importable but has no
+    // process_frame.
+    let (message, _) = start_error("gvarust module=json");
+    assert_eq!(message, "Python module 'json' has no function 'process_frame'");
+}
+
+#[test]
+fn callback_exception_fails_with_traceback_by_default() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=boom module={} ! fakesink name=sink",
+        callback("raises.py")
+    ));
+    let (error, debug) = r.error();
+    assert!(error.matches(gst::LibraryError::Failed), "{error:?}");
+    assert_eq!(
+        error.message(),
+        "Python callback process_frame() raised ValueError: boom (raises.py:2)"
+    );
+    assert!(debug.contains("Traceback (most recent call last):"), "{debug}");
+    assert!(debug.contains("raises.py\", line 2, in process_frame"), "{debug}");
+    assert_eq!(r.buffers_at_sink, 0);
+}
+
+#[test]
+fn on_error_drop_and_pass_warn_at_most_once_a_second() {
+    for (mode, expected_at_sink) in [("drop", 0), ("pass", 10)] {
+        let r = run(&format!(
+            "{VIDEO} ! gvarust on-error={mode} module={} ! fakesink name=sink",
+            callback("raises.py")
+        ));
+        r.assert_ok();
+        assert_eq!(r.buffers_at_sink, expected_at_sink, "on-error={mode}");
+        assert_eq!(r.warnings.len(), 1, "rate-limited warnings for {mode}: {:?}", r.warnings);
+        assert_eq!(
+            r.warnings[0].0.message(),
+            "Python callback process_frame() raised ValueError: boom (raises.py:2)"
+        );
+    }
+}
+
+#[test]
+fn result_whose_truth_value_raises_is_a_callback_error() {
+    let r = run(&format!("{VIDEO} ! gvarust module={} ! fakesink", callback("bad_bool.py")));
+    let (error, debug) = r.error();
+    assert_eq!(
+        error.message(),
+        "Truth value of the result of Python callback process_frame() raised TypeError: no truth here (bad_bool.py:3)"
+    );
+    assert!(debug.contains("__bool__"), "{debug}");
+}
+
+#[test]
+fn sys_exit_in_a_callback_is_an_ordinary_error() {
+    let r = run(&format!("{VIDEO} ! gvarust module={} ! fakesink", callback("exits.py")));
+    let (error, _) = r.error();
+    assert_eq!(
+        error.message(),
+        "Python callback process_frame() raised SystemExit: 3 (exits.py:5)"
+    );
+    // Still here: the process did not exit.
+}
+
+#[test]
+fn two_files_with_the_same_name_get_their_own_modules() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=first module={} ! gvarust name=second module={} ! fakesink",
+        callback("a/cb.py"),
+        callback("b/cb.py")
+    ));
+    r.assert_ok();
+    let seen = records("same-name");
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.iter().filter(|w| *w == "a").count(), 10);
+    assert_eq!(seen.iter().filter(|w| *w == "b").count(), 10);
+}
+
+#[test]
+fn sibling_modules_are_importable() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} ! fakesink name=sink",
+        callback("a/helper_user.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 10);
+}
+
+#[test]
+fn caps_less_and_audio_streams_get_frame_and_audio_frame() {
+    let r = run(&format!(
+        "fakesrc num-buffers=5 sizetype=fixed sizemax=16 ! gvarust name=capsless module={} ! fakesink name=sink",
+        callback("frames.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 5);
+    let seen = records(&module_key("capsless", "frames"));
+    assert_eq!(seen.as_array().unwrap().len(), 5);
+    assert_eq!(seen[0]["class"], "Frame");
+
+    let r = run(&format!(
+        "audiotestsrc num-buffers=4 ! audio/x-raw,rate=8000,channels=2 ! gvarust name=audio module={} ! fakesink name=sink",
+        callback("frames.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("audio", "frames"));
+    assert_eq!(seen[0]["class"], "AudioFrame");
+    assert_eq!(seen[0]["rate"], 8000);
+    assert_eq!(seen[0]["channels"], 2);
+
+    let r = run(&format!(
+        "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=32 ! jpegenc ! gvarust name=jpeg module={} ! fakesink",
+        callback("frames.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("jpeg", "frames"));
+    assert_eq!(seen[0]["class"], "VideoFrame", "image/* caps give a VideoFrame");
+}
+
+/// A harness around a gvarust element named `name` running callback file `file`.
+fn harness(name: &str, file: &str) -> gst_check::Harness {
+    common::init();
+    let element = gst::ElementFactory::make("gvarust")
+        .name(name)
+        .property("module", callback(file))
+        .build()
+        .unwrap();
+    gst_check::Harness::with_element(&element, Some("sink"), Some("src"))
+}
+
+#[test]
+fn event_hook_drops_only_custom_events_that_return_false() {
+    common::init();
+    let mut h = harness("ev", "events.py");
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
+    h.push_event(gst::event::CustomDownstream::new(gst::Structure::new_empty("drop-me")));
+    h.push_event(gst::event::CustomDownstream::new(
+        gst::Structure::builder("keep-me").field("answer", 42i32).build(),
+    ));
+    let out = h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    assert_eq!(out.size(), 16);
+    let mut downstream = Vec::new();
+    while let Some(event) = h.try_pull_event() {
+        downstream.push(event.structure().map(|s| s.name().to_string()));
+    }
+    assert!(downstream.contains(&Some("keep-me".to_string())), "{downstream:?}");
+    assert!(!downstream.contains(&Some("drop-me".to_string())), "{downstream:?}");
+    // The caps event was forwarded although the hook returned False for it.
+    assert!(h.sinkpad().unwrap().current_caps().is_some());
+    let seen = records(&module_key("ev", "events"));
+    let seen = seen.as_array().unwrap();
+    let caps = seen.iter().find(|e| e[0] == "caps").expect("caps event seen");
+    assert_eq!(caps[1]["name"], "video/x-raw");
+    assert_eq!(caps[1]["width"], 4);
+    let keep = seen.iter().find(|e| e[1]["name"] == "keep-me").unwrap();
+    assert_eq!(keep[0], "custom-downstream");
+    assert_eq!(keep[1]["answer"], 42);
+}
+
+#[test]
+fn caps_change_mid_stream_changes_the_frames() {
+    common::init();
+    let mut h = harness("recaps", "frames.py");
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
+    h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=8,height=2,framerate=1/1");
+    h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    h.set_src_caps_str("application/x-custom");
+    h.push_and_pull(gst::Buffer::with_size(3).unwrap()).unwrap();
+    let seen = records(&module_key("recaps", "frames"));
+    assert_eq!(seen[0]["width"], 4);
+    assert_eq!(seen[1]["width"], 8);
+    assert_eq!(seen[1]["height"], 2);
+    assert_eq!(seen[2]["class"], "Frame");
+}
+
+#[test]
+fn frames_kept_after_the_callback_are_invalidated() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=keep module={} ! fakesink",
+        callback("keeps_frame.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("keep", "keeps_frame"));
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 9);
+    assert!(
+        seen.iter().all(|s| s.as_str().unwrap().starts_with("invalidated: this frame is no longer valid")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn properties_change_only_in_null_or_ready() {
+    common::init();
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc is-live=true ! gvarust name=locked module={} ! fakesink",
+        callback("frames.py")
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    pipeline.state(gst::ClockTime::from_seconds(10)).0.unwrap();
+    let element = pipeline.by_name("locked").unwrap();
+    element.set_property("module", "other.py");
+    element.set_property_from_str("on-error", "pass");
+    assert_eq!(element.property::<String>("module"), callback("frames.py"), "refused while PLAYING");
+    assert_eq!(
+        element.property_value("on-error").get::<&glib::EnumValue>().map(|v| v.nick().to_string()).ok(),
+        Some("pass".to_string()),
+        "on-error may change while PLAYING"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    element.set_property("module", "other.py");
+    assert_eq!(element.property::<String>("module"), "other.py");
+    let _ = records(&module_key("locked", "frames"));
+}
+
+use gst::glib;
+
+#[test]
+fn slow_calls_are_reported_once_per_call() {
+    let r = run(&format!(
+        "videotestsrc num-buffers=2 ! gvarust slow-call-warning=0.2 module={} ! fakesink",
+        callback("slow.py")
+    ));
+    r.assert_ok();
+    let slow: Vec<_> = r
+        .warnings
+        .iter()
+        .filter(|(e, _)| e.message().contains("has been running for"))
+        .collect();
+    assert_eq!(slow.len(), 2, "{:?}", r.warnings);
+    assert!(slow[0].0.message().starts_with("Python callback process_frame() has been running for 0."));
+}
+
+#[test]
+fn embedded_interpreter_is_set_up_for_callbacks() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=env module={} ! fakesink",
+        callback("environment.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("env", "environment"));
+    let facts = &seen[0];
+    assert_eq!(facts["executable_exists"], true, "{facts}");
+    assert!(facts["executable"].as_str().unwrap().contains("python3"), "{facts}");
+    assert_eq!(facts["gstgva_is_ours"], true);
+    assert_eq!(facts["module_registered"], true);
+    assert!(facts["argv"].is_array());
+}
