@@ -27,7 +27,7 @@ use gst::buffer::BufferMetaForeachAction;
 use gst::meta::{MetaAPI, MetaRef, MetaRefMut, Standalone};
 
 pub use crate::meta::meta_seqnum;
-use crate::meta::{AddMessageError, JsonMeta, TensorMeta};
+use crate::meta::{AddMessageError, AudioEventMeta, JsonMeta, TensorMeta};
 pub use crate::region::add_region;
 use crate::region::RoiMeta;
 
@@ -173,6 +173,11 @@ pub fn remove_message(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
     remove_meta_by_seqnum::<JsonMeta>(buffer, seqnum)
 }
 
+/// The buffer's GVA audio event metas in the order they were added.
+pub fn audio_events(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, AudioEventMeta>> {
+    metas_in_order::<AudioEventMeta>(buffer)
+}
+
 fn seqnums<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<u64> {
     metas_in_order::<T>(buffer)
         .iter()
@@ -185,7 +190,6 @@ mod tests {
     use super::*;
     use crate::region::{self, Rect};
     use crate::test_init as init;
-    use crate::AudioEventMeta;
 
     fn labels(buffer: &gst::BufferRef) -> Vec<String> {
         regions(buffer)
@@ -240,7 +244,8 @@ mod tests {
         assert!(remove_tensor(b, tensor));
         assert!(tensors(b).is_empty());
         assert_eq!(message_strings(b), ["m"]);
-        assert!(b.meta::<AudioEventMeta>().is_some());
+        assert_eq!(audio_events(b).len(), 1);
+        assert_eq!(audio_events(b)[0].event_type(), Some("e"));
     }
 
     #[test]

@@ -792,6 +792,13 @@ impl AudioEventMeta {
         self.params().find(|s| s.name() == name)
     }
 
+    /// The parameter structures, in list order, writable.
+    pub fn params_mut(&mut self) -> crate::region::ParamsIterMut<'_> {
+        // SAFETY: `params` is this meta's list of owned structures, and `&mut self` keeps it
+        // alive and exclusively borrowed for the iterator's lifetime.
+        unsafe { crate::region::ParamsIterMut::new(self.0.params) }
+    }
+
     /// Appends a parameter structure.
     pub fn add_param(&mut self, structure: gst::Structure) {
         // SAFETY: `params` is a list we own; the appended structure becomes owned by the list
@@ -1103,6 +1110,15 @@ mod tests {
                     .unwrap(),
                 0.5
             );
+        }
+        {
+            let mut copy = copy.clone();
+            let c = copy.make_mut();
+            let mut m = c.meta_mut::<AudioEventMeta>().unwrap();
+            for p in m.params_mut() {
+                p.set("edited", true);
+            }
+            assert!(m.params().all(|p| p.has_field("edited")));
         }
         // Deep copy: the structures are distinct objects.
         let a = buffer.meta::<AudioEventMeta>().unwrap();

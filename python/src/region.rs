@@ -237,10 +237,25 @@ pub fn params_mut(roi: &mut RoiMeta) -> ParamsIterMut<'_> {
     }
 }
 
-/// Iterator over a region's parameter structures, writable (see [`params_mut`]).
+/// Iterator over a region's (or an audio event's) parameter structures, writable (see
+/// [`params_mut`]).
 pub struct ParamsIterMut<'a> {
+    // Invariant: `list` belongs to a params list (of an ROI or audio event meta) that is
+    // mutably borrowed for 'a.
     list: *mut glib::ffi::GList,
-    _roi: PhantomData<&'a mut RoiMeta>,
+    _roi: PhantomData<&'a mut ()>,
+}
+
+impl ParamsIterMut<'_> {
+    /// # Safety
+    /// `list` must be NULL or the head of a `GList` of owned `GstStructure *` that stays alive
+    /// and is not accessed otherwise for the iterator's lifetime.
+    pub(crate) unsafe fn new(list: *mut glib::ffi::GList) -> Self {
+        ParamsIterMut {
+            list,
+            _roi: PhantomData,
+        }
+    }
 }
 
 impl<'a> Iterator for ParamsIterMut<'a> {
@@ -248,8 +263,8 @@ impl<'a> Iterator for ParamsIterMut<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.list.is_null() {
-            // SAFETY: `list` is a live node of the params list of a region borrowed mutably for
-            // 'a; each node's data is NULL or a distinct owned structure, and each node is
+            // SAFETY: `list` is a live node of a params list borrowed mutably for 'a (struct
+            // invariant); each node's data is NULL or a distinct owned structure, and each node is
             // visited once, so the returned mutable references never alias.
             unsafe {
                 let data = (*self.list).data as *mut gst::ffi::GstStructure;
