@@ -220,6 +220,11 @@ fn audio_event_reg() -> Registration {
 
 /// The `GstGVATensorMetaAPI` type, registering it on first use (or reusing an existing one).
 ///
+/// # Panics
+/// Only if GStreamer cannot register the API type at all (a non-meta GType already has the
+/// name); this also applies to the JSON and audio event functions and to every wrapper method
+/// that needs the registration.
+///
 /// ```
 /// gst::init().unwrap();
 /// assert_eq!(gvarust_meta::meta::tensor_meta_api_type().name(), "GstGVATensorMetaAPI");
@@ -730,7 +735,7 @@ impl AudioEventMeta {
         Ok(meta)
     }
 
-    /// The event type (quark string), or `None` if unset.
+    /// The event type (quark string), or `None` if unset, unknown or not valid UTF-8.
     pub fn event_type(&self) -> Option<&'static str> {
         if self.0.event_type == 0 {
             None
