@@ -229,6 +229,74 @@ impl VideoFrame {
     fn format(&self) -> PyResult<String> {
         Ok(self.video_info_ref()?.format().to_str().to_string())
     }
+
+    /// Context manager mapping the pixels as a zero-copy numpy array.
+    ///
+    /// `with frame.data() as a:` yields an `ndarray` over the mapped pixels;
+    /// the mapping is released when the block ends.
+    ///
+    /// `flags`: `None` maps READ|WRITE when the buffer is writable (always so
+    /// inside gvarust callbacks), else READ; or an int / `Gst.MapFlags`
+    /// (READ=1, WRITE=2, READ|WRITE=3). The array is writable only for a WRITE
+    /// mapping.
+    ///
+    /// Shapes (row strides always come from the buffer's `GstVideoMeta` or the
+    /// caps, so padded rows stay aligned):
+    /// - RGB, BGR: `(H, W, 3)` uint8; RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB,
+    ///   ABGR: `(H, W, 4)` uint8;
+    /// - GRAY8: `(H, W, 1)` uint8; GRAY16_LE / GRAY16_BE: `(H, W, 1)` uint16;
+    /// - YUY2, UYVY, YVYU: `(H, W, 2)` uint8;
+    /// - NV12, NV21, I420, YV12: `(H + ceil(H/2), W, 1)` uint8 (`H*3/2` rows for
+    ///   an even height; the width must be even): the luma rows, then the chroma
+    ///   bytes packed into rows of `W` bytes. A zero-copy view when the planes
+    ///   lie one after another with matching strides; otherwise a copy, with a
+    ///   `UserWarning` (a WRITE copy is written back when the block ends).
+    ///
+    /// Lifetime: leaving the block empties the array (shape `(0, ...)`,
+    /// read-only) and releases the mapping. If a WRITE array is still referenced
+    /// elsewhere (a second name, a container, a slice of it), leaving the block
+    /// raises `BufferError` instead. A READ array stays valid as long as it is
+    /// referenced, even after the callback returned (it keeps the memory alive;
+    /// later writers of the buffer get a copy).
+    ///
+    /// Raises `RuntimeError` for formats not listed above (naming the format),
+    /// memory that cannot be mapped (naming its type) or a frame without video
+    /// info; `InvalidatedError` after the callback returned; `NotWritableError`
+    /// for WRITE on a shared buffer; `ValueError`/`TypeError` for bad flags.
+    #[pyo3(signature = (flags=None))]
+    fn data(
+        slf: &Bound<'_, Self>,
+        flags: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<super::pixels::PixelAccess> {
+        super::pixels::PixelAccess::new(
+            slf.as_super().get().slot.clone(),
+            slf.get().info.clone(),
+            flags,
+            super::pixels::Request::Data,
+        )
+    }
+
+    /// Context manager mapping every plane as a zero-copy numpy array.
+    ///
+    /// `with frame.planes() as planes:` yields a list with one 2-D uint8 array
+    /// per plane, shaped `(plane rows, plane row length in bytes)` with the
+    /// plane's stride (e.g. NV12: `[(H, W), (ceil(H/2), 2*ceil(W/2))]`; I420:
+    /// `[(H, W), (ceil(H/2), ceil(W/2)), (ceil(H/2), ceil(W/2))]`; BGRx:
+    /// `[(H, 4*W)]`). Works for every non-tiled format, including those `data()`
+    /// does not support (such as v210 or I420_10LE, whose rows are raw bytes).
+    /// `flags` and the lifetime rules are those of `data()`.
+    #[pyo3(signature = (flags=None))]
+    fn planes(
+        slf: &Bound<'_, Self>,
+        flags: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<super::pixels::PixelAccess> {
+        super::pixels::PixelAccess::new(
+            slf.as_super().get().slot.clone(),
+            slf.get().info.clone(),
+            flags,
+            super::pixels::Request::Planes,
+        )
+    }
 }
 
 impl VideoFrame {

@@ -7,12 +7,14 @@
 
 mod event;
 mod frame;
+mod pixels;
 mod values;
 
 use pyo3::prelude::*;
 
 pub use event::Event;
 pub use frame::{AudioFrame, BufferSlot, Frame, FrameKind, VideoFrame};
+pub use pixels::{PixelAccess, PixelMapping};
 pub use values::{structure_to_dict, value_to_py};
 
 pyo3::create_exception!(
@@ -36,6 +38,8 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VideoFrame>()?;
     m.add_class::<AudioFrame>()?;
     m.add_class::<Event>()?;
+    m.add_class::<PixelAccess>()?;
+    m.add_class::<PixelMapping>()?;
     m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
