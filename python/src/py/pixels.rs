@@ -434,7 +434,9 @@ fn map_buffer(slot: &BufferSlot, write: bool) -> PyResult<Mapped> {
                 "the buffer's memory could not be merged for writing",
             ));
         }
-        let memory = buffer.peek_memory(0).to_owned();
+        let memory = buffer
+            .memory(0)
+            .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
         memory
             .into_mapped_memory_writable()
             .map(Mapped::Write)
@@ -635,6 +637,11 @@ pub(crate) enum Request {
 
 struct Entered {
     mapping: Py<PixelMapping>,
+    /// The arrays over the pixels (or the copy), one per array handed out.
+    /// Each handed-out array is a view of one of these, so numpy makes every
+    /// view derived from a handed-out array a view of the inner one: the
+    /// inner array's reference count tells whether derived views exist.
+    inner: Vec<Py<PyAny>>,
     /// The arrays handed out, in plane order.
     arrays: Vec<Py<PyAny>>,
     /// The list handed out by `planes()`.
@@ -671,11 +678,19 @@ impl PixelAccess {
         request: Request,
     ) -> PyResult<Self> {
         slot.buffer()?;
-        let info = info.ok_or_else(|| {
-            PyRuntimeError::new_err(
-                "this frame has no video info (the caps are not raw video), so its pixels cannot be mapped",
-            )
-        })?;
+        let info = info
+            .filter(|info| {
+                !matches!(
+                    info.format(),
+                    gst_video::VideoFormat::Encoded | gst_video::VideoFormat::Unknown
+                )
+            })
+            .ok_or_else(|| {
+                PyRuntimeError::new_err(
+                    "this frame has no raw video info (the caps are not raw video), so its pixels \
+                     cannot be mapped",
+                )
+            })?;
         if request == Request::Data && data_shape(info.format()).is_none() {
             return Err(unsupported(&info));
         }
@@ -713,23 +728,29 @@ impl PixelAccess {
                 writable: self.write,
             },
         )?;
-        let entered = |arrays: Vec<Bound<'_, PyAny>>, list: Option<Bound<'_, PyList>>| Entered {
-            mapping: mapping.clone().unbind(),
-            arrays: arrays.into_iter().map(Bound::unbind).collect(),
-            list: list.map(Bound::unbind),
-            copied: copied.clone(),
+        let entered = |inner: Vec<Bound<'_, PyAny>>| {
+            let arrays = inner
+                .iter()
+                .map(|a| a.call_method0("view").map(Bound::unbind))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok::<_, PyErr>(Entered {
+                mapping: mapping.clone().unbind(),
+                inner: inner.into_iter().map(Bound::unbind).collect(),
+                arrays,
+                list: None,
+                copied: copied.clone(),
+            })
         };
         match self.request {
             Request::Planes => {
-                let arrays = planes
+                let inner = planes
                     .iter()
                     .map(|plane| view_array(&mapping, &plane_view(plane)))
                     .collect::<PyResult<Vec<_>>>()?;
-                let list = PyList::new(py, &arrays)?;
-                Ok((
-                    entered(arrays, Some(list.clone())),
-                    list.into_any().unbind(),
-                ))
+                let mut entered = entered(inner)?;
+                let list = PyList::new(py, entered.arrays.iter().map(|a| a.bind(py)))?;
+                entered.list = Some(list.clone().unbind());
+                Ok((entered, list.into_any().unbind()))
             }
             Request::Data => {
                 let array = match copy {
@@ -764,7 +785,9 @@ impl PixelAccess {
                         view_array(&mapping, &view)?
                     }
                 };
-                Ok((entered(vec![array.clone()], None), array.unbind()))
+                let entered = entered(vec![array])?;
+                let handed_out = entered.arrays[0].clone_ref(py);
+                Ok((entered, handed_out))
             }
         }
     }
@@ -772,26 +795,28 @@ impl PixelAccess {
     /// Leaves the block; `Ok(true)` when a writable array is still referenced.
     fn leave(&self, py: Python<'_>, entered: Entered) -> PyResult<bool> {
         let mapping = entered.mapping.bind(py);
+        let inner: Vec<&Bound<'_, PyAny>> = entered.inner.iter().map(|a| a.bind(py)).collect();
         let arrays: Vec<&Bound<'_, PyAny>> = entered.arrays.iter().map(|a| a.bind(py)).collect();
-        // Our own references: one in `arrays`, one more in the list of `planes()`.
+        // Our own references to a handed-out array: `arrays`, and the list of `planes()`.
         let own = if entered.list.is_some() { 2 } else { 1 };
-        // Anything beyond our references plus one name (the `with` target) keeps an array.
-        let kept = |extra_allowed: isize| -> bool {
+        // Beyond our references, one name (the `with` target, or one unpacked
+        // name per array) may remain; anything more keeps an array: a second
+        // name, a container, or a view derived from it (which refers to the
+        // inner array, held otherwise only by us and the handed-out view).
+        let kept = || -> bool {
             let list_kept = entered
                 .list
                 .as_ref()
-                .is_some_and(|l| refcount(l.bind(py).as_any()) > 1 + extra_allowed);
-            let array_kept = arrays.iter().any(|a| refcount(a) > own + extra_allowed);
-            // For zero-copy arrays, views derived from them hold the mapping too.
-            let derived =
-                entered.copied.is_none() && refcount(mapping.as_any()) > 1 + arrays.len() as isize;
-            list_kept || array_kept || derived
+                .is_some_and(|l| refcount(l.bind(py).as_any()) > 2);
+            let stored = arrays.iter().any(|a| refcount(a) > own + 1);
+            let derived = inner.iter().any(|a| refcount(a) > 2);
+            list_kept || stored || derived
         };
 
         if let Some(planes) = &entered.copied {
-            let array = arrays[0];
+            let copy = inner[0];
             if self.write {
-                let bytes = array.call_method0("tobytes")?;
+                let bytes = copy.call_method0("tobytes")?;
                 let bytes = bytes.cast::<PyBytes>()?.as_bytes();
                 let mut guard = lock(&mapping.get().mapped);
                 let mapped = guard.as_mut().ok_or_else(|| {
@@ -799,25 +824,26 @@ impl PixelAccess {
                 })?;
                 write_planes(mapped, planes, bytes)?;
             }
-            set_read_only(array)?;
+            // Later writes would be lost: make them fail instead.
+            set_read_only(arrays[0])?;
+            set_read_only(copy)?;
             mapping.get().release();
-            return Ok(self.write && kept(1));
+            return Ok(self.write && kept());
         }
         if !self.write {
             // Read-only arrays keep the mapping alive for as long as they live.
             return Ok(false);
         }
-        let mut still_kept = kept(1);
-        if still_kept {
+        if kept() {
             // Arrays in unreachable reference cycles are not really kept.
             py.import("gc")?.call_method0("collect")?;
-            still_kept = kept(1);
+            if kept() {
+                // Leave everything mapped: the memory stays valid for whoever holds it.
+                return Ok(true);
+            }
         }
-        if still_kept {
-            // Leave everything mapped: the memory stays valid for whoever holds it.
-            return Ok(true);
-        }
-        if arrays.iter().all(|a| empty_array(a)) {
+        let emptied = arrays.iter().chain(&inner).all(|a| empty_array(a));
+        if emptied {
             mapping.get().release();
         }
         Ok(false)
