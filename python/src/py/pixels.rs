@@ -8,9 +8,12 @@
 //! - The mapping is owned by a [`PixelMapping`] object, which holds a
 //!   reference to the `GstMemory` (not to the buffer, so the buffer stays
 //!   writable for metadata) and keeps it mapped until it is released or dropped.
-//! - Every zero-copy array has that `PixelMapping` as its numpy `base`; numpy
-//!   gives views derived from an array the same base, so the reference count of
-//!   the `PixelMapping` tells how many arrays over the pixels are alive.
+//! - Each array handed out is a view of an inner array that we keep, whose
+//!   numpy `base` is that `PixelMapping`. numpy makes every view derived from
+//!   a handed-out array (slices, reshapes) a view of the inner array, so the
+//!   inner array's reference count tells whether derived views exist, and the
+//!   handed-out array's whether names or containers beyond the `with` target
+//!   hold it.
 //! - Leaving a writable `with` block: when nothing but the `with` target (or
 //!   one name per array) refers to the arrays, they are emptied (shape
 //!   `(0, ...)`, read-only) and the mapping is released, so a name that outlives
