@@ -6,7 +6,8 @@ use common::{callback, module_key, records, run};
 use gst::prelude::*;
 use serde_json::json;
 
-const VIDEO: &str = "videotestsrc num-buffers=10 ! video/x-raw,format=BGRx,width=64,height=48,framerate=30/1";
+const VIDEO: &str =
+    "videotestsrc num-buffers=10 ! video/x-raw,format=BGRx,width=64,height=48,framerate=30/1";
 
 #[test]
 fn function_mode_sees_every_frame_as_video_frame() {
@@ -36,13 +37,19 @@ fn falsy_results_drop_buffers() {
         callback("drop_odd.py")
     ));
     r.assert_ok();
-    assert_eq!(r.buffers_at_sink, 5, "None and False both drop, True passes");
+    assert_eq!(
+        r.buffers_at_sink, 5,
+        "None and False both drop, True passes"
+    );
 }
 
 #[test]
 fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
     common::init();
-    let element = gst::ElementFactory::make("gvarust").name("cls").build().unwrap();
+    let element = gst::ElementFactory::make("gvarust")
+        .name("cls")
+        .build()
+        .unwrap();
     element.set_property("module", callback("counter_class.py"));
     element.set_property("class", "Counter");
     element.set_property("function", "count");
@@ -58,8 +65,14 @@ fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
     );
 
     let pipeline = gst::Pipeline::new();
-    let src = gst::ElementFactory::make("videotestsrc").property("num-buffers", 10).build().unwrap();
-    let sink = gst::ElementFactory::make("fakesink").name("sink").build().unwrap();
+    let src = gst::ElementFactory::make("videotestsrc")
+        .property("num-buffers", 10)
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("fakesink")
+        .name("sink")
+        .build()
+        .unwrap();
     pipeline.add_many([&src, &element, &sink]).unwrap();
     gst::Element::link_many([&src, &element, &sink]).unwrap();
     let r = common::run_pipeline(&pipeline);
@@ -68,7 +81,10 @@ fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
 
     let seen = records("class-mode");
     let seen = seen.as_array().unwrap();
-    assert_eq!(seen[0], json!(["init", [1, 2, "three", [4]], {"a": {"y": 2, "z": 1}, "b": 2}]));
+    assert_eq!(
+        seen[0],
+        json!(["init", [1, 2, "three", [4]], {"a": {"y": 2, "z": 1}, "b": 2}])
+    );
     assert_eq!(seen[1], json!(["on_start"]));
     let events: Vec<&str> = seen
         .iter()
@@ -76,12 +92,23 @@ fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
         .map(|e| e[1].as_str().unwrap())
         .collect();
     assert_eq!(events.first(), Some(&"stream-start"));
-    assert!(events.contains(&"caps") && events.contains(&"segment"), "{events:?}");
+    assert!(
+        events.contains(&"caps") && events.contains(&"segment"),
+        "{events:?}"
+    );
     assert_eq!(events.last(), Some(&"eos"));
     let tail: Vec<_> = seen.iter().skip_while(|e| e[0] != "on_eos").collect();
-    assert_eq!(*tail[0], json!(["on_eos", 10]), "on_eos runs after process_event(eos)");
+    assert_eq!(
+        *tail[0],
+        json!(["on_eos", 10]),
+        "on_eos runs after process_event(eos)"
+    );
     assert_eq!(*tail[1], json!(["on_stop", 10]));
-    assert_eq!(*tail[2], json!(["del"]), "__del__ runs when the pipeline stops");
+    assert_eq!(
+        *tail[2],
+        json!(["del"]),
+        "__del__ runs when the pipeline stops"
+    );
 
     // The statistics of the run agree with the calls made.
     let stats = element.property::<gst::Structure>("stats");
@@ -92,8 +119,15 @@ fn class_mode_builds_instance_with_accumulated_arguments_and_runs_hooks() {
     let mean = stats.get::<f64>("callback-mean-us").unwrap();
     let max = stats.get::<f64>("callback-max-us").unwrap();
     assert!(mean > 0.0 && max >= mean, "{stats}");
-    assert!(stats.get::<f64>("gil-wait-max-us").unwrap() >= stats.get::<f64>("gil-wait-mean-us").unwrap());
-    let at_eos = r.element_messages.iter().find(|s| s.name() == "gvarust-stats").expect("stats at EOS");
+    assert!(
+        stats.get::<f64>("gil-wait-max-us").unwrap()
+            >= stats.get::<f64>("gil-wait-mean-us").unwrap()
+    );
+    let at_eos = r
+        .element_messages
+        .iter()
+        .find(|s| s.name() == "gvarust-stats")
+        .expect("stats at EOS");
     assert_eq!(at_eos.get::<u64>("calls").unwrap(), 10);
 }
 
@@ -120,7 +154,10 @@ fn arg_and_kwarg_read_from_files_and_bad_values_keep_the_last_good_one() {
 fn start_error(pipeline_tail: &str) -> (String, String) {
     let r = run(&format!("{VIDEO} ! {pipeline_tail} ! fakesink"));
     let (error, debug) = r.error();
-    assert!(error.matches(gst::LibraryError::Init), "{error:?} is LIBRARY/INIT");
+    assert!(
+        error.matches(gst::LibraryError::Init),
+        "{error:?} is LIBRARY/INIT"
+    );
     (error.message().to_string(), debug.clone())
 }
 
@@ -189,7 +226,10 @@ fn start_up_failures_name_the_problem() {
     for (tail, message, in_debug) in cases {
         let (got, debug) = start_error(&tail);
         assert_eq!(got, message, "for `{tail}`");
-        assert!(debug.contains(in_debug), "debug of `{tail}` lacks {in_debug:?}: {debug}");
+        assert!(
+            debug.contains(in_debug),
+            "debug of `{tail}` lacks {in_debug:?}: {debug}"
+        );
     }
 }
 
@@ -199,7 +239,10 @@ fn named_module_is_imported_from_sys_path() {
     // module from there puts it on); `json` is always importable but has no
     // process_frame.
     let (message, _) = start_error("gvarust module=json");
-    assert_eq!(message, "Python module 'json' has no function 'process_frame'");
+    assert_eq!(
+        message,
+        "Python module 'json' has no function 'process_frame'"
+    );
 }
 
 #[test]
@@ -214,8 +257,14 @@ fn callback_exception_fails_with_traceback_by_default() {
         error.message(),
         "Python callback process_frame() raised ValueError: boom (raises.py:2)"
     );
-    assert!(debug.contains("Traceback (most recent call last):"), "{debug}");
-    assert!(debug.contains("raises.py\", line 2, in process_frame"), "{debug}");
+    assert!(
+        debug.contains("Traceback (most recent call last):"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("raises.py\", line 2, in process_frame"),
+        "{debug}"
+    );
     assert_eq!(r.buffers_at_sink, 0);
 }
 
@@ -228,7 +277,12 @@ fn on_error_drop_and_pass_warn_at_most_once_a_second() {
         ));
         r.assert_ok();
         assert_eq!(r.buffers_at_sink, expected_at_sink, "on-error={mode}");
-        assert_eq!(r.warnings.len(), 1, "rate-limited warnings for {mode}: {:?}", r.warnings);
+        assert_eq!(
+            r.warnings.len(),
+            1,
+            "rate-limited warnings for {mode}: {:?}",
+            r.warnings
+        );
         assert_eq!(
             r.warnings[0].0.message(),
             "Python callback process_frame() raised ValueError: boom (raises.py:2)"
@@ -238,7 +292,10 @@ fn on_error_drop_and_pass_warn_at_most_once_a_second() {
 
 #[test]
 fn result_whose_truth_value_raises_is_a_callback_error() {
-    let r = run(&format!("{VIDEO} ! gvarust module={} ! fakesink", callback("bad_bool.py")));
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} ! fakesink",
+        callback("bad_bool.py")
+    ));
     let (error, debug) = r.error();
     assert_eq!(
         error.message(),
@@ -249,7 +306,10 @@ fn result_whose_truth_value_raises_is_a_callback_error() {
 
 #[test]
 fn sys_exit_in_a_callback_is_an_ordinary_error() {
-    let r = run(&format!("{VIDEO} ! gvarust module={} ! fakesink", callback("exits.py")));
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} ! fakesink",
+        callback("exits.py")
+    ));
     let (error, _) = r.error();
     assert_eq!(
         error.message(),
@@ -310,7 +370,10 @@ fn caps_less_and_audio_streams_get_frame_and_audio_frame() {
     ));
     r.assert_ok();
     let seen = records(&module_key("jpeg", "frames"));
-    assert_eq!(seen[0]["class"], "VideoFrame", "image/* caps give a VideoFrame");
+    assert_eq!(
+        seen[0]["class"], "VideoFrame",
+        "image/* caps give a VideoFrame"
+    );
 }
 
 /// A harness around a gvarust element named `name` running callback file `file`.
@@ -329,23 +392,38 @@ fn event_hook_drops_only_custom_events_that_return_false() {
     common::init();
     let mut h = harness("ev", "events.py");
     h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
-    h.push_event(gst::event::CustomDownstream::new(gst::Structure::new_empty("drop-me")));
     h.push_event(gst::event::CustomDownstream::new(
-        gst::Structure::builder("keep-me").field("answer", 42i32).build(),
+        gst::Structure::new_empty("drop-me"),
     ));
-    let out = h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    h.push_event(gst::event::CustomDownstream::new(
+        gst::Structure::builder("keep-me")
+            .field("answer", 42i32)
+            .build(),
+    ));
+    let out = h
+        .push_and_pull(gst::Buffer::with_size(16).unwrap())
+        .unwrap();
     assert_eq!(out.size(), 16);
     let mut downstream = Vec::new();
     while let Some(event) = h.try_pull_event() {
         downstream.push(event.structure().map(|s| s.name().to_string()));
     }
-    assert!(downstream.contains(&Some("keep-me".to_string())), "{downstream:?}");
-    assert!(!downstream.contains(&Some("drop-me".to_string())), "{downstream:?}");
+    assert!(
+        downstream.contains(&Some("keep-me".to_string())),
+        "{downstream:?}"
+    );
+    assert!(
+        !downstream.contains(&Some("drop-me".to_string())),
+        "{downstream:?}"
+    );
     // The caps event was forwarded although the hook returned False for it.
     assert!(h.sinkpad().unwrap().current_caps().is_some());
     let seen = records(&module_key("ev", "events"));
     let seen = seen.as_array().unwrap();
-    let caps = seen.iter().find(|e| e[0] == "caps").expect("caps event seen");
+    let caps = seen
+        .iter()
+        .find(|e| e[0] == "caps")
+        .expect("caps event seen");
     assert_eq!(caps[1]["name"], "video/x-raw");
     assert_eq!(caps[1]["width"], 4);
     let keep = seen.iter().find(|e| e[1]["name"] == "keep-me").unwrap();
@@ -358,9 +436,11 @@ fn caps_change_mid_stream_changes_the_frames() {
     common::init();
     let mut h = harness("recaps", "frames.py");
     h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
-    h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    h.push_and_pull(gst::Buffer::with_size(16).unwrap())
+        .unwrap();
     h.set_src_caps_str("video/x-raw,format=GRAY8,width=8,height=2,framerate=1/1");
-    h.push_and_pull(gst::Buffer::with_size(16).unwrap()).unwrap();
+    h.push_and_pull(gst::Buffer::with_size(16).unwrap())
+        .unwrap();
     h.set_src_caps_str("application/x-custom");
     h.push_and_pull(gst::Buffer::with_size(3).unwrap()).unwrap();
     let seen = records(&module_key("recaps", "frames"));
@@ -381,7 +461,10 @@ fn frames_kept_after_the_callback_are_invalidated() {
     let seen = seen.as_array().unwrap();
     assert_eq!(seen.len(), 9);
     assert!(
-        seen.iter().all(|s| s.as_str().unwrap().starts_with("invalidated: this frame is no longer valid")),
+        seen.iter().all(|s| s
+            .as_str()
+            .unwrap()
+            .starts_with("invalidated: this frame is no longer valid")),
         "{seen:?}"
     );
 }
@@ -401,9 +484,17 @@ fn properties_change_only_in_null_or_ready() {
     let element = pipeline.by_name("locked").unwrap();
     element.set_property("module", "other.py");
     element.set_property_from_str("on-error", "pass");
-    assert_eq!(element.property::<String>("module"), callback("frames.py"), "refused while PLAYING");
     assert_eq!(
-        element.property_value("on-error").get::<&glib::EnumValue>().map(|v| v.nick().to_string()).ok(),
+        element.property::<String>("module"),
+        callback("frames.py"),
+        "refused while PLAYING"
+    );
+    assert_eq!(
+        element
+            .property_value("on-error")
+            .get::<&glib::EnumValue>()
+            .map(|v| v.nick().to_string())
+            .ok(),
         Some("pass".to_string()),
         "on-error may change while PLAYING"
     );
@@ -428,7 +519,10 @@ fn slow_calls_are_reported_once_per_call() {
         .filter(|(e, _)| e.message().contains("has been running for"))
         .collect();
     assert_eq!(slow.len(), 2, "{:?}", r.warnings);
-    assert!(slow[0].0.message().starts_with("Python callback process_frame() has been running for 0."));
+    assert!(slow[0]
+        .0
+        .message()
+        .starts_with("Python callback process_frame() has been running for 0."));
 }
 
 #[test]
@@ -441,7 +535,10 @@ fn embedded_interpreter_is_set_up_for_callbacks() {
     let seen = records(&module_key("env", "environment"));
     let facts = &seen[0];
     assert_eq!(facts["executable_exists"], true, "{facts}");
-    assert!(facts["executable"].as_str().unwrap().contains("python3"), "{facts}");
+    assert!(
+        facts["executable"].as_str().unwrap().contains("python3"),
+        "{facts}"
+    );
     assert_eq!(facts["gstgva_is_ours"], true);
     assert_eq!(facts["module_registered"], true);
     assert!(facts["argv"].is_array());

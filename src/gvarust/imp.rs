@@ -293,7 +293,12 @@ impl GvaRust {
     }
 
     /// Runs the event hooks for `event`; `false` means the event is dropped.
-    fn handle_event_hooks(&self, py: pyo3::Python<'_>, state: &mut State, event: &gst::Event) -> bool {
+    fn handle_event_hooks(
+        &self,
+        py: pyo3::Python<'_>,
+        state: &mut State,
+        event: &gst::Event,
+    ) -> bool {
         let droppable = matches!(
             event.type_(),
             gst::EventType::Tag
@@ -348,7 +353,8 @@ impl ObjectSubclass for GvaRust {
         // (`GstBaseTransformClass`) as its first field, and class_init runs once,
         // before any instance exists, after the parent set up its vfuncs.
         unsafe {
-            let class = &mut *(klass as *mut Self::Class as *mut gst_base::ffi::GstBaseTransformClass);
+            let class =
+                &mut *(klass as *mut Self::Class as *mut gst_base::ffi::GstBaseTransformClass);
             class.set_caps = None;
         }
     }
@@ -451,7 +457,9 @@ impl ObjectImpl for GvaRust {
         let mut settings = self.settings.lock().unwrap();
         match name {
             "module" => {
-                settings.module = value.get::<Option<String>>().expect("type checked upstream");
+                settings.module = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream");
                 gst::info!(CAT, imp = self, "module set to {:?}", settings.module);
             }
             "class" => {
@@ -470,7 +478,10 @@ impl ObjectImpl for GvaRust {
                 gst::info!(CAT, imp = self, "function set to {}", settings.function);
             }
             "arg" => {
-                let Some(text) = value.get::<Option<String>>().expect("type checked upstream") else {
+                let Some(text) = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                else {
                     settings.args.clear();
                     settings.arg_error = None;
                     return;
@@ -489,10 +500,18 @@ impl ObjectImpl for GvaRust {
                         settings.arg_error = Some(reason);
                     }
                 }
-                gst::info!(CAT, imp = self, "arg is now {}", Value::Array(settings.args.clone()));
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "arg is now {}",
+                    Value::Array(settings.args.clone())
+                );
             }
             "kwarg" => {
-                let Some(text) = value.get::<Option<String>>().expect("type checked upstream") else {
+                let Some(text) = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                else {
                     settings.kwargs.clear();
                     settings.kwarg_error = None;
                     return;
@@ -512,7 +531,12 @@ impl ObjectImpl for GvaRust {
                         settings.kwarg_error = Some(reason);
                     }
                 }
-                gst::info!(CAT, imp = self, "kwarg is now {}", Value::Object(settings.kwargs.clone()));
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "kwarg is now {}",
+                    Value::Object(settings.kwargs.clone())
+                );
             }
             "on-error" => {
                 settings.on_error = value.get().expect("type checked upstream");
@@ -520,7 +544,12 @@ impl ObjectImpl for GvaRust {
             }
             "slow-call-warning" => {
                 settings.slow_call_warning = value.get().expect("type checked upstream");
-                gst::info!(CAT, imp = self, "slow-call-warning set to {} s", settings.slow_call_warning);
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "slow-call-warning set to {} s",
+                    settings.slow_call_warning
+                );
             }
             other => unreachable!("unknown property {other}"),
         }
@@ -533,7 +562,9 @@ impl ObjectImpl for GvaRust {
             "class" => settings.class.to_value(),
             "function" => settings.function.to_value(),
             "arg" => Value::Array(settings.args.clone()).to_string().to_value(),
-            "kwarg" => Value::Object(settings.kwargs.clone()).to_string().to_value(),
+            "kwarg" => Value::Object(settings.kwargs.clone())
+                .to_string()
+                .to_value(),
             "on-error" => settings.on_error.to_value(),
             "slow-call-warning" => settings.slow_call_warning.to_value(),
             "stats" => self.stats.structure().to_value(),
@@ -563,10 +594,20 @@ impl ElementImpl for GvaRust {
         static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             let caps = gst::Caps::new_any();
             vec![
-                gst::PadTemplate::new("src", gst::PadDirection::Src, gst::PadPresence::Always, &caps)
-                    .expect("valid src template"),
-                gst::PadTemplate::new("sink", gst::PadDirection::Sink, gst::PadPresence::Always, &caps)
-                    .expect("valid sink template"),
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid src template"),
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid sink template"),
             ]
         });
         PAD_TEMPLATES.as_ref()
@@ -574,20 +615,30 @@ impl ElementImpl for GvaRust {
 }
 
 impl BaseTransformImpl for GvaRust {
-    const MODE: gst_base::subclass::BaseTransformMode = gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
     const PASSTHROUGH_ON_SAME_CAPS: bool = false;
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings.lock().unwrap().clone();
         if let Some(reason) = &settings.arg_error {
-            return Err(Self::start_error(&format!("Property 'arg' has an invalid value: {reason}"), ""));
+            return Err(Self::start_error(
+                &format!("Property 'arg' has an invalid value: {reason}"),
+                "",
+            ));
         }
         if let Some(reason) = &settings.kwarg_error {
-            return Err(Self::start_error(&format!("Property 'kwarg' has an invalid value: {reason}"), ""));
+            return Err(Self::start_error(
+                &format!("Property 'kwarg' has an invalid value: {reason}"),
+                "",
+            ));
         }
         let Some(module) = settings.module.clone().filter(|m| !m.is_empty()) else {
-            return Err(Self::start_error("Property 'module' is not set: name a Python file or module", ""));
+            return Err(Self::start_error(
+                "Property 'module' is not set: name a Python file or module",
+                "",
+            ));
         };
         pyhost::ensure_started()
             .map_err(|reason| Self::start_error(&format!("Cannot start Python: {reason}"), ""))?;
@@ -615,8 +666,15 @@ impl BaseTransformImpl for GvaRust {
         if !spec.module_is_path() {
             self.named_module_loaded.store(true, Ordering::Relaxed);
         }
-        *self.clock.label.lock().unwrap() = format!("Python callback {}", callback.function_label());
-        gst::info!(CAT, imp = self, "loaded {} from '{}'", callback.function_label(), spec.module);
+        *self.clock.label.lock().unwrap() =
+            format!("Python callback {}", callback.function_label());
+        gst::info!(
+            CAT,
+            imp = self,
+            "loaded {} from '{}'",
+            callback.function_label(),
+            spec.module
+        );
 
         let sink_caps = element.sink_pad().current_caps();
         pyhost::attach(|_py| {
@@ -664,10 +722,18 @@ impl BaseTransformImpl for GvaRust {
         let element = self.obj();
         let keep = pyhost::attach(|py| {
             let mut guard = self.state.lock().unwrap();
-            let Some(state) = guard.as_mut() else { return true };
+            let Some(state) = guard.as_mut() else {
+                return true;
+            };
             if let gst::EventView::Caps(caps) = event.view() {
                 state.frame_kind = FrameKind::from_caps(Some(caps.caps()));
-                gst::debug!(CAT, imp = self, "caps {} give {} objects", caps.caps(), state.frame_kind.class_name());
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "caps {} give {} objects",
+                    caps.caps(),
+                    state.frame_kind.class_name()
+                );
             }
             let _running = pyhost::running_for(element.upcast_ref());
             self.handle_event_hooks(py, state, &event)
@@ -682,7 +748,12 @@ impl BaseTransformImpl for GvaRust {
         if keep {
             self.parent_sink_event(event)
         } else {
-            gst::debug!(CAT, imp = self, "process_event() dropped {:?}", event.type_());
+            gst::debug!(
+                CAT,
+                imp = self,
+                "process_event() dropped {:?}",
+                event.type_()
+            );
             true
         }
     }
@@ -693,13 +764,19 @@ impl BaseTransformImpl for GvaRust {
         query: &mut gst::query::Allocation,
     ) -> Result<(), gst::LoggableError> {
         self.parent_propose_allocation(decide_query, query)?;
-        if query.find_allocation_meta::<gst_video::VideoMeta>().is_none() {
+        if query
+            .find_allocation_meta::<gst_video::VideoMeta>()
+            .is_none()
+        {
             query.add_allocation_meta::<gst_video::VideoMeta>(None);
         }
         Ok(())
     }
 
-    fn transform_ip(&self, buffer: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+    fn transform_ip(
+        &self,
+        buffer: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let element = self.obj();
         let waiting_since = Instant::now();
         pyhost::attach(|py| {

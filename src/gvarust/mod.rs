@@ -18,13 +18,22 @@ glib::wrapper! {
 pub enum OnError {
     /// Post an error and stop the stream.
     #[default]
-    #[enum_value(name = "Fail: post an element error with the traceback and stop", nick = "fail")]
+    #[enum_value(
+        name = "Fail: post an element error with the traceback and stop",
+        nick = "fail"
+    )]
     Fail = 0,
     /// Drop the buffer and post a (rate-limited) warning.
-    #[enum_value(name = "Drop: drop the buffer and post a rate-limited warning", nick = "drop")]
+    #[enum_value(
+        name = "Drop: drop the buffer and post a rate-limited warning",
+        nick = "drop"
+    )]
     Drop = 1,
     /// Pass the buffer on unchanged and post a (rate-limited) warning.
-    #[enum_value(name = "Pass: push the buffer on and post a rate-limited warning", nick = "pass")]
+    #[enum_value(
+        name = "Pass: push the buffer on and post a rate-limited warning",
+        nick = "pass"
+    )]
     Pass = 2,
 }
 

@@ -35,7 +35,10 @@ fn version_of(get_version: unsafe extern "C" fn() -> *const std::os::raw::c_char
     // SAFETY: Py_GetVersion returns a static NUL-terminated string and may be
     // called before initialization.
     let full = unsafe { CStr::from_ptr(get_version()) }.to_string_lossy();
-    full.split_whitespace().next().unwrap_or_default().to_string()
+    full.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn major_minor(version: &str) -> &str {
@@ -137,11 +140,16 @@ fn initialize_interpreter() -> Result<(), String> {
         config.parse_argv = 0;
         if let Some(program) = program.as_deref() {
             let c_program = CString::new(program).map_err(|e| e.to_string())?;
-            let status =
-                ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, c_program.as_ptr());
+            let status = ffi::PyConfig_SetBytesString(
+                &mut config,
+                &mut config.program_name,
+                c_program.as_ptr(),
+            );
             if ffi::PyStatus_Exception(status) != 0 {
                 ffi::PyConfig_Clear(&mut config);
-                return Err(format!("could not configure Python with program name {program}"));
+                return Err(format!(
+                    "could not configure Python with program name {program}"
+                ));
             }
         }
         let status = ffi::Py_InitializeFromConfig(&config);
@@ -150,14 +158,19 @@ fn initialize_interpreter() -> Result<(), String> {
             let reason = if status.err_msg.is_null() {
                 "unknown error".to_string()
             } else {
-                CStr::from_ptr(status.err_msg).to_string_lossy().into_owned()
+                CStr::from_ptr(status.err_msg)
+                    .to_string_lossy()
+                    .into_owned()
             };
             return Err(format!("Python initialization failed: {reason}"));
         }
         // Release the GIL taken by initialization; every user attaches explicitly.
         ffi::PyEval_SaveThread();
     }
-    gst::info!(CAT, "started embedded Python {linked} (program {program:?})");
+    gst::info!(
+        CAT,
+        "started embedded Python {linked} (program {program:?})"
+    );
     Ok(())
 }
 
@@ -166,17 +179,21 @@ fn start() -> Result<(), String> {
     // SAFETY: Py_IsInitialized may be called at any time.
     let running = unsafe { ffi::Py_IsInitialized() } != 0;
     if running {
-        gst::info!(CAT, "using the Python interpreter the host application runs");
+        gst::info!(
+            CAT,
+            "using the Python interpreter the host application runs"
+        );
     } else {
         initialize_interpreter()?;
     }
     super::attach(|py| prepare(py).map_err(|err| format!("Python set-up failed: {err}")))
 }
 
-const HOST_SOURCE: &CStr = match CStr::from_bytes_with_nul(concat!(include_str!("host.py"), "\0").as_bytes()) {
-    Ok(source) => source,
-    Err(_) => panic!("host.py contains a NUL byte"),
-};
+const HOST_SOURCE: &CStr =
+    match CStr::from_bytes_with_nul(concat!(include_str!("host.py"), "\0").as_bytes()) {
+        Ok(source) => source,
+        Err(_) => panic!("host.py contains a NUL byte"),
+    };
 
 fn prepare(py: Python<'_>) -> PyResult<()> {
     let sys = py.import("sys")?;

@@ -79,7 +79,13 @@ impl CallbackSpec {
             .unwrap_or_default();
         let raw = format!("gvarust_{}_{}", self.element_name, stem);
         raw.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     }
 
@@ -119,7 +125,10 @@ pub struct Callback {
 }
 
 fn lookup_hook(owner: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Py<PyAny>>> {
-    Ok(owner.getattr_opt(name)?.filter(|h| h.is_callable()).map(Bound::unbind))
+    Ok(owner
+        .getattr_opt(name)?
+        .filter(|h| h.is_callable())
+        .map(Bound::unbind))
 }
 
 impl Callback {
@@ -157,19 +166,24 @@ impl Callback {
             let name = spec.unique_module_name();
             let module = host
                 .call_method1("load_file_module", (&name, &spec.module))
-                .map_err(|e| PyFailure::from_err(py, &format!("Loading Python module '{shown}'"), e))?;
+                .map_err(|e| {
+                    PyFailure::from_err(py, &format!("Loading Python module '{shown}'"), e)
+                })?;
             (module, Some(name))
         } else {
             let module = host
-                .call_method1("import_named_module", (&spec.module, spec.reload_named_module))
+                .call_method1(
+                    "import_named_module",
+                    (&spec.module, spec.reload_named_module),
+                )
                 .map_err(|e| {
                     PyFailure::from_err(py, &format!("Importing Python module '{shown}'"), e)
                 })?;
             (module, None)
         };
-        let module = module.cast_into::<PyModule>().map_err(|_| {
-            PyFailure::plain(format!("'{shown}' did not produce a Python module"))
-        })?;
+        let module = module
+            .cast_into::<PyModule>()
+            .map_err(|_| PyFailure::plain(format!("'{shown}' did not produce a Python module")))?;
 
         let (owner, instance, function_label) = match &spec.class {
             Some(class_name) => {
@@ -190,21 +204,28 @@ impl Callback {
                 }
                 let args = parse_json(py, &spec.args_json)?;
                 let kwargs = parse_json(py, &spec.kwargs_json)?;
-                let args = args.cast_into::<pyo3::types::PyList>().map_err(|_| {
-                    PyFailure::plain("Property 'arg' is not a JSON array")
-                })?;
-                let kwargs = kwargs.cast_into::<PyDict>().map_err(|_| {
-                    PyFailure::plain("Property 'kwarg' is not a JSON object")
-                })?;
-                let args = PyTuple::new(py, args.iter()).map_err(|e| {
-                    PyFailure::from_err(py, "Building constructor arguments", e)
-                })?;
+                let args = args
+                    .cast_into::<pyo3::types::PyList>()
+                    .map_err(|_| PyFailure::plain("Property 'arg' is not a JSON array"))?;
+                let kwargs = kwargs
+                    .cast_into::<PyDict>()
+                    .map_err(|_| PyFailure::plain("Property 'kwarg' is not a JSON object"))?;
+                let args = PyTuple::new(py, args.iter())
+                    .map_err(|e| PyFailure::from_err(py, "Building constructor arguments", e))?;
                 let instance = class.call(args, Some(&kwargs)).map_err(|e| {
                     PyFailure::from_err(py, &format!("Python class {class_name}() constructor"), e)
                 })?;
-                (instance.clone(), Some(instance.unbind()), format!("{class_name}.{}()", spec.function))
+                (
+                    instance.clone(),
+                    Some(instance.unbind()),
+                    format!("{class_name}.{}()", spec.function),
+                )
             }
-            None => (module.clone().into_any(), None, format!("{}()", spec.function)),
+            None => (
+                module.clone().into_any(),
+                None,
+                format!("{}()", spec.function),
+            ),
         };
 
         let function = owner
@@ -289,7 +310,7 @@ impl Callback {
             .call1((event,))
             .map_err(|e| PyFailure::from_err(py, context, e))?;
         // Exactly `False` drops; `None` and anything else keeps the event.
-        Ok(if result.is(&pyo3::types::PyBool::new(py, false)) {
+        Ok(if result.is(pyo3::types::PyBool::new(py, false)) {
             HookResult::Drop
         } else {
             HookResult::Keep
@@ -348,7 +369,8 @@ impl Callback {
         } = self;
         drop((instance, function, hooks));
         if let Some(name) = file_module_name {
-            if let Err(err) = host_module(py).call_method1("unload_module", (name, module.bind(py))) {
+            if let Err(err) = host_module(py).call_method1("unload_module", (name, module.bind(py)))
+            {
                 err.print(py);
             }
         }

@@ -145,12 +145,26 @@ fn gst_log_sink(level: i32, file: &str, function: &str, line: u32, message: &str
     let file = glib::GString::from(file);
     let element = CURRENT_ELEMENT.with(Cell::get);
     if element.is_null() {
-        CAT.log(None::<&gst::Object>, level, file.as_gstr(), function, line, format_args!("{message}"));
+        CAT.log(
+            None::<&gst::Object>,
+            level,
+            file.as_gstr(),
+            function,
+            line,
+            format_args!("{message}"),
+        );
     } else {
         // SAFETY: the pointer was set by `running_for` on this thread from an element
         // that is executing Python code right now, so it is alive.
         let object: Borrowed<gst::Object> = unsafe { from_glib_borrow(element) };
-        CAT.log(Some(&*object), level, file.as_gstr(), function, line, format_args!("{message}"));
+        CAT.log(
+            Some(&*object),
+            level,
+            file.as_gstr(),
+            function,
+            line,
+            format_args!("{message}"),
+        );
     }
 }
 

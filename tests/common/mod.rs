@@ -44,10 +44,16 @@ pub struct Run {
 
 impl Run {
     pub fn error(&self) -> &(gst::glib::Error, String) {
-        self.errors.first().unwrap_or_else(|| panic!("expected an error, got {self:?}"))
+        self.errors
+            .first()
+            .unwrap_or_else(|| panic!("expected an error, got {self:?}"))
     }
     pub fn assert_ok(&self) {
-        assert!(self.errors.is_empty(), "unexpected errors: {:?}", self.errors);
+        assert!(
+            self.errors.is_empty(),
+            "unexpected errors: {:?}",
+            self.errors
+        );
         assert!(self.reached_eos, "pipeline did not reach EOS");
     }
 }
@@ -67,10 +73,13 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
     let counter = Arc::new(AtomicU64::new(0));
     if let Some(sink) = pipeline.by_name("sink") {
         let counter = counter.clone();
-        sink.static_pad("sink").expect("sink pad").add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            gst::PadProbeReturn::Ok
-        });
+        sink.static_pad("sink").expect("sink pad").add_probe(
+            gst::PadProbeType::BUFFER,
+            move |_, _| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            },
+        );
     }
     let mut run = Run::default();
     let bus = pipeline.bus().expect("pipeline bus");
@@ -80,7 +89,9 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
         loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
             assert!(!remaining.is_zero(), "pipeline timed out: {run:?}");
-            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(remaining.as_millis() as u64)) else {
+            let Some(msg) =
+                bus.timed_pop(gst::ClockTime::from_mseconds(remaining.as_millis() as u64))
+            else {
                 continue;
             };
             match msg.view() {
@@ -89,11 +100,17 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
                     break;
                 }
                 gst::MessageView::Error(e) => {
-                    run.errors.push((e.error(), e.debug().map(|d| d.to_string()).unwrap_or_default()));
+                    run.errors.push((
+                        e.error(),
+                        e.debug().map(|d| d.to_string()).unwrap_or_default(),
+                    ));
                     break;
                 }
                 gst::MessageView::Warning(w) => {
-                    run.warnings.push((w.error(), w.debug().map(|d| d.to_string()).unwrap_or_default()));
+                    run.warnings.push((
+                        w.error(),
+                        w.debug().map(|d| d.to_string()).unwrap_or_default(),
+                    ));
                 }
                 gst::MessageView::Element(e) => {
                     if let Some(s) = e.structure() {
@@ -104,11 +121,16 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
             }
         }
     }
-    pipeline.set_state(gst::State::Null).expect("pipeline stops");
+    pipeline
+        .set_state(gst::State::Null)
+        .expect("pipeline stops");
     // Messages posted while stopping (e.g. on_stop warnings).
     while let Some(msg) = bus.pop() {
         if let gst::MessageView::Warning(w) = msg.view() {
-            run.warnings.push((w.error(), w.debug().map(|d| d.to_string()).unwrap_or_default()));
+            run.warnings.push((
+                w.error(),
+                w.debug().map(|d| d.to_string()).unwrap_or_default(),
+            ));
         }
     }
     run.buffers_at_sink = counter.load(Ordering::Relaxed);

@@ -50,23 +50,28 @@ impl BufferSlot {
         Ok(unsafe { gst::BufferRef::from_ptr(ptr) })
     }
 
-    /// The buffer for writing metadata; `NotWritableError` if it is shared.
-    pub fn buffer_mut(&self) -> PyResult<&mut gst::BufferRef> {
+    /// Whether the buffer may be written (it has a single reference).
+    pub fn is_writable(&self) -> PyResult<bool> {
         let buffer = self.buffer()?;
-        let ptr = buffer.as_ptr() as *mut gst::ffi::GstBuffer;
+        let ptr = buffer.as_ptr() as *const gst::ffi::GstMiniObject;
         // SAFETY: `ptr` is a live buffer (see `buffer`); the call only reads its refcount.
-        let writable =
-            unsafe { gst::ffi::gst_mini_object_is_writable(ptr as *const gst::ffi::GstMiniObject) }
-                != 0;
-        if !writable {
+        Ok(unsafe { gst::ffi::gst_mini_object_is_writable(ptr) } != 0)
+    }
+
+    /// Runs `f` on the buffer for writing metadata or pixels; `NotWritableError`
+    /// if the buffer is shared. The mutable view cannot outlive `f`.
+    pub fn with_buffer_mut<R>(&self, f: impl FnOnce(&mut gst::BufferRef) -> R) -> PyResult<R> {
+        if !self.is_writable()? {
             return Err(NotWritableError::new_err(
                 "the buffer is not writable (it is shared); in a pad probe use \
                  `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
             ));
         }
-        // SAFETY: the buffer is alive (see `buffer`) and has a single reference
-        // (checked just above), so a unique mutable view for this call is sound.
-        Ok(unsafe { gst::BufferRef::from_mut_ptr(ptr) })
+        let ptr = self.buffer.load(Ordering::Acquire);
+        // SAFETY: the buffer is alive (checked by `is_writable` under the GIL, which
+        // the caller holds throughout) and has a single reference, so a unique
+        // mutable view confined to `f` is sound.
+        Ok(f(unsafe { gst::BufferRef::from_mut_ptr(ptr) }))
     }
 }
 

@@ -422,28 +422,29 @@ fn map_error(memory: &gst::MemoryRef, write: bool) -> PyErr {
 /// Maps all of the buffer's data as one memory.
 fn map_buffer(slot: &BufferSlot, write: bool) -> PyResult<Mapped> {
     if write {
-        let buffer = slot.buffer_mut()?;
-        if buffer.n_memory() == 0 {
-            return Err(PyRuntimeError::new_err("the buffer has no memory to map"));
-        }
-        // Mapping the whole buffer for writing merges several memories into one
-        // and replaces memory that is shared or mapped elsewhere with a private
-        // copy; afterwards the buffer holds a single memory that only it uses.
-        if buffer.map_writable().is_err() {
-            return Err(map_error(buffer.peek_memory(0), true));
-        }
-        if buffer.n_memory() != 1 {
-            return Err(PyRuntimeError::new_err(
-                "the buffer's memory could not be merged for writing",
-            ));
-        }
-        let memory = buffer
-            .memory(0)
-            .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
-        memory
-            .into_mapped_memory_writable()
-            .map(Mapped::Write)
-            .map_err(|memory| map_error(&memory, true))
+        slot.with_buffer_mut(|buffer| {
+            if buffer.n_memory() == 0 {
+                return Err(PyRuntimeError::new_err("the buffer has no memory to map"));
+            }
+            // Mapping the whole buffer for writing merges several memories into one
+            // and replaces memory that is shared or mapped elsewhere with a private
+            // copy; afterwards the buffer holds a single memory that only it uses.
+            if buffer.map_writable().is_err() {
+                return Err(map_error(buffer.peek_memory(0), true));
+            }
+            if buffer.n_memory() != 1 {
+                return Err(PyRuntimeError::new_err(
+                    "the buffer's memory could not be merged for writing",
+                ));
+            }
+            let memory = buffer
+                .memory(0)
+                .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
+            memory
+                .into_mapped_memory_writable()
+                .map(Mapped::Write)
+                .map_err(|memory| map_error(&memory, true))
+        })?
     } else {
         let buffer = slot.buffer()?;
         let memory = buffer
@@ -699,7 +700,7 @@ impl PixelAccess {
         }
         let write = match parse_flags(flags)? {
             Some(write) => write,
-            None => slot.buffer_mut().is_ok(),
+            None => slot.is_writable().unwrap_or(false),
         };
         Ok(PixelAccess {
             slot,

@@ -56,7 +56,7 @@ pub fn value_to_py<'py>(py: Python<'py>, value: &glib::Value) -> PyResult<Bound<
         return class.bind(py).call1((fraction.numer(), fraction.denom()));
     }
     if let Ok(variant) = value.get::<glib::Variant>() {
-        if let Some(bytes) = variant.fixed_array::<u8>().ok() {
+        if let Ok(bytes) = variant.fixed_array::<u8>() {
             return Ok(PyBytes::new(py, bytes).into_any());
         }
         return Ok(variant

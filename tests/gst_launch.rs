@@ -1,0 +1,180 @@
+//! `gst-launch-1.0` and `gst-inspect-1.0` runs against the built plugin, as a
+//! user would run them (plugin found through `GST_PLUGIN_PATH`).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::callback;
+
+/// The directory holding `libgstgvarust.so` built alongside this test.
+fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile dir")
+        .to_path_buf();
+    assert!(
+        dir.join("libgstgvarust.so").exists(),
+        "plugin not built in {}",
+        dir.display()
+    );
+    dir
+}
+
+fn gst_command(tool: &str) -> Command {
+    let mut command = Command::new(tool);
+    let registry =
+        std::env::temp_dir().join(format!("gvarust-test-registry-{}.bin", std::process::id()));
+    command
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env("GST_REGISTRY", registry)
+        .env_remove("GST_DEBUG")
+        // Like a user's shell: Python's stdout is block-buffered into a pipe.
+        .env_remove("PYTHONUNBUFFERED")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs `command` to completion, killing it (and failing) after 60 s.
+fn output_within_a_minute(mut command: Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("command starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait works").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("killed command exits");
+            panic!(
+                "{command:?} hung; output:\n{}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("command output")
+}
+
+fn launch(pipeline: &str) -> Output {
+    let mut command = gst_command("gst-launch-1.0");
+    command.args(pipeline.split_whitespace());
+    output_within_a_minute(command)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn gst_launch_runs_a_callback_and_its_output_reaches_a_pipe() {
+    let out = launch(&format!(
+        "videotestsrc num-buffers=20 ! video/x-raw,width=32,height=24 ! gvarust module={} ! fakesink",
+        callback("printer.py")
+    ));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let frames = stdout
+        .lines()
+        .filter(|l| l.starts_with("frame pts="))
+        .count();
+    assert_eq!(frames, 20, "{stdout}");
+    assert!(stdout.contains("frame pts=0\n"));
+}
+
+#[test]
+fn gst_launch_prints_errors_with_the_traceback_without_gst_debug() {
+    let out = launch(&format!(
+        "videotestsrc num-buffers=3 ! gvarust module={} ! fakesink",
+        callback("raises.py")
+    ));
+    assert!(!out.status.success());
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        all.contains("Python callback process_frame() raised ValueError: boom (raises.py:2)"),
+        "{all}"
+    );
+    assert!(all.contains("Traceback (most recent call last):"), "{all}");
+
+    let out = launch(&format!(
+        "videotestsrc num-buffers=3 ! gvarust module={} ! fakesink",
+        callback("syntax_error.py")
+    ));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        all.contains("raised SyntaxError: expected ':' (syntax_error.py, line 1)"),
+        "{all}"
+    );
+    assert!(all.contains("def process_frame(frame)"), "{all}");
+}
+
+#[test]
+fn gst_inspect_documents_every_property() {
+    let mut command = gst_command("gst-inspect-1.0");
+    command.arg("gvarust");
+    let out = output_within_a_minute(command);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for property in [
+        "module",
+        "class",
+        "function",
+        "arg",
+        "kwarg",
+        "on-error",
+        "slow-call-warning",
+        "stats",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{property} "))),
+            "gst-inspect-1.0 lacks {property}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("Python callback (gvarust)"));
+    assert!(
+        stdout.contains("\"process_frame\""),
+        "default function shown"
+    );
+}
+
+#[test]
+fn ctrl_c_with_eos_flag_sends_eos_and_exits_cleanly() {
+    let mut command = gst_command("gst-launch-1.0");
+    command
+        .arg("-e")
+        .args(
+            format!(
+                "videotestsrc is-live=true ! video/x-raw,width=32,height=24,framerate=30/1 ! gvarust module={} ! fakesink",
+                callback("sleepy.py")
+            )
+            .split_whitespace(),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("gst-launch-1.0 starts");
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill() only sends a signal to the child process we own.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let started = Instant::now();
+    let out = child.wait_with_output().expect("gst-launch-1.0 exits");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("on_eos ran"),
+        "EOS reached the callback:\n{stdout}"
+    );
+}
