@@ -5,24 +5,28 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::callback;
 
-/// The directory holding `libgstgvarust.so` built alongside this test.
+/// A directory holding only the plugin built alongside this test.
+///
+/// `cargo test` refreshes `target/<profile>/deps/libgstgvarust.so` but not the
+/// copy one level up, and `deps/` holds other libraries GStreamer would scan, so
+/// the fresh plugin is copied to a directory of its own.
 fn plugin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile dir")
-        .to_path_buf();
-    assert!(
-        dir.join("libgstgvarust.so").exists(),
-        "plugin not built in {}",
-        dir.display()
-    );
-    dir
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let built = exe.with_file_name("libgstgvarust.so");
+        assert!(built.exists(), "plugin not built at {}", built.display());
+        let dir = std::env::temp_dir().join(format!("gvarust-test-plugin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("plugin dir");
+        std::fs::copy(&built, dir.join("libgstgvarust.so")).expect("plugin copied");
+        dir
+    })
+    .clone()
 }
 
 fn gst_command(tool: &str) -> Command {
@@ -177,4 +181,38 @@ fn ctrl_c_with_eos_flag_sends_eos_and_exits_cleanly() {
         stdout.contains("on_eos ran"),
         "EOS reached the callback:\n{stdout}"
     );
+}
+
+#[test]
+fn readme_demo_pipeline_tracks_the_ball() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/ball_tracker.py");
+    let mut command = gst_command("gst-launch-1.0");
+    command.args([
+        "-q",
+        "videotestsrc",
+        "pattern=ball",
+        "num-buffers=10",
+        "!",
+        "video/x-raw,format=BGRx,width=320,height=240",
+        "!",
+        "gvarust",
+        &format!("module={}", example.display()),
+        "class=BallTracker",
+        r#"kwarg={"threshold": 128}"#,
+        "!",
+        "fakesink",
+    ]);
+    let out = output_within_a_minute(command);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 11, "{stdout}");
+    // The ball starts in the middle of the frame and moves down and right.
+    assert_eq!(lines[0]["ball"]["center"], serde_json::json!([160.0, 120.0]));
+    let x = |i: usize| lines[i]["ball"]["center"][0].as_f64().unwrap();
+    assert!(x(9) > x(0), "{stdout}");
+    assert_eq!(lines[10]["summary"]["ball_found"], 10);
 }

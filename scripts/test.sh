@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything and runs every test: the Rust unit
+# and integration tests (real pipelines, real embedded interpreter, gst-launch-1.0
+# runs), the pytest suite under Debian's Python with PyGObject, and the lints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+# A stale registry entry (e.g. from a build that blacklisted the plugin) must not hide a fresh build.
+export GST_REGISTRY="$PWD/target/test-registry.bin"
+rm -f "$GST_REGISTRY"
+
+echo "--- build"
+cargo build --workspace --all-targets
+echo "--- cargo test"
+cargo test --workspace
+echo "--- pytest (Debian's /usr/bin/python3 with PyGObject)"
+/usr/bin/python3 -m pytest -q tests/python
+echo "--- lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+echo "--- all tests passed"

@@ -1,0 +1,61 @@
+"""pytest set-up: find the built plugin and initialize GStreamer once."""
+
+import os
+import pathlib
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CALLBACKS = REPO / "tests" / "callbacks"
+
+
+def _plugin_dir():
+    configured = os.environ.get("GVARUST_PLUGIN_DIR")
+    candidates = [pathlib.Path(configured)] if configured else [REPO / "target" / "debug", REPO / "target" / "release"]
+    for directory in candidates:
+        if (directory / "libgstgvarust.so").exists():
+            return directory
+    raise RuntimeError(f"libgstgvarust.so not found in {candidates}; run `cargo build` first")
+
+
+os.environ["GST_PLUGIN_PATH"] = str(_plugin_dir())
+os.environ.setdefault("GST_REGISTRY", str(REPO / "target" / "pytest-registry.bin"))
+
+import gi  # noqa: E402
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+Gst.init(None)
+
+
+@pytest.fixture
+def callback():
+    return lambda name: str(CALLBACKS / name)
+
+
+def run_pipeline(description, timeout_s=30):
+    """Run a pipeline to EOS or error; return (error message or None, element messages)."""
+    pipeline = Gst.parse_launch(description)
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    error = None
+    elements = []
+    try:
+        while True:
+            msg = bus.timed_pop_filtered(
+                timeout_s * Gst.SECOND,
+                Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.ELEMENT,
+            )
+            assert msg is not None, f"pipeline timed out: {description}"
+            if msg.type == Gst.MessageType.ERROR:
+                err, debug = msg.parse_error()
+                error = (err, debug)
+                break
+            if msg.type == Gst.MessageType.ELEMENT:
+                elements.append(msg.get_structure().copy())
+                continue
+            break
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    return error, elements
