@@ -211,7 +211,10 @@ fn readme_demo_pipeline_tracks_the_ball() {
         .collect();
     assert_eq!(lines.len(), 11, "{stdout}");
     // The ball starts in the middle of the frame and moves down and right.
-    assert_eq!(lines[0]["ball"]["center"], serde_json::json!([160.0, 120.0]));
+    assert_eq!(
+        lines[0]["ball"]["center"],
+        serde_json::json!([160.0, 120.0])
+    );
     let x = |i: usize| lines[i]["ball"]["center"][0].as_f64().unwrap();
     assert!(x(9) > x(0), "{stdout}");
     assert_eq!(lines[10]["summary"]["ball_found"], 10);

@@ -58,6 +58,8 @@ fn stop_releases_python_objects_and_start_reloads_without_leaking_thread_states(
 #[test]
 fn python_logging_reaches_the_gstreamer_debug_log() {
     common::init();
+    // Capture the records here instead of printing every INFO line to stderr.
+    gst::log::remove_default_log_function();
     gst::log::set_threshold_for_name("gvarust", gst::DebugLevel::Info);
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let sink = seen.clone();
