@@ -543,3 +543,29 @@ fn embedded_interpreter_is_set_up_for_callbacks() {
     assert_eq!(facts["module_registered"], true);
     assert!(facts["argv"].is_array());
 }
+
+#[test]
+fn shared_buffers_are_made_writable_without_copying_pixels() {
+    let mut h = harness("nocopy", "frames.py");
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
+    let input = gst::Buffer::from_slice(vec![7u8; 16]);
+    let kept = input.clone(); // a second reference: the element must not write into `kept`
+    let output = h.push_and_pull(input).unwrap();
+    assert_ne!(
+        output.as_ptr(),
+        kept.as_ptr(),
+        "a new buffer object for the metadata"
+    );
+    assert_eq!(
+        output.peek_memory(0).as_ptr(),
+        kept.peek_memory(0).as_ptr(),
+        "the pixel memory is shared, not copied"
+    );
+    assert_eq!(
+        records(&module_key("nocopy", "frames"))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

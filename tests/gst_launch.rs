@@ -219,3 +219,41 @@ fn readme_demo_pipeline_tracks_the_ball() {
     assert!(x(9) > x(0), "{stdout}");
     assert_eq!(lines[10]["summary"]["ball_found"], 10);
 }
+
+#[test]
+fn callbacks_import_packages_of_the_activated_virtual_environment() {
+    let venv = std::env::temp_dir().join(format!("gvarust-test-venv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&venv);
+    let status = Command::new("/usr/bin/python3")
+        .args(["-m", "venv", "--without-pip", "--system-site-packages"])
+        .arg(&venv)
+        .status()
+        .expect("python3 -m venv runs");
+    assert!(status.success());
+    let site = venv.join("lib/python3.11/site-packages");
+    std::fs::write(
+        site.join("venv_only_module.py"),
+        "GREETING = 'hello from the venv'\n",
+    )
+    .unwrap();
+
+    let mut command = gst_command("gst-launch-1.0");
+    command.env("VIRTUAL_ENV", &venv).args(
+        format!(
+            "-q videotestsrc num-buffers=1 ! gvarust module={} ! fakesink",
+            callback("venv_user.py")
+        )
+        .split_whitespace(),
+    );
+    let out = output_within_a_minute(command);
+    let stdout = text(&out.stdout);
+    let _ = std::fs::remove_dir_all(&venv);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "venv module says hello from the venv; prefix={}",
+            venv.display()
+        )),
+        "{stdout}"
+    );
+}
