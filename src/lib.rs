@@ -5,6 +5,7 @@
 //! first element start (plugin loading and `gst-inspect-1.0` never start it).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod gva_exports;
 pub mod gvarust;
 pub mod pyhost;
 
