@@ -14,8 +14,14 @@ echo "--- build"
 cargo build --workspace --all-targets
 echo "--- cargo test"
 cargo test --workspace
-echo "--- pytest (Debian's /usr/bin/python3 with PyGObject)"
-/usr/bin/python3 -m pytest -q tests/python
+echo "--- Python package: pip install ./python into a venv over Debian's Python (PyGObject, numpy)"
+venv="$PWD/target/pyenv"
+[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
+# A target dir of its own: the extension build sets PYO3_BUILD_EXTENSION_MODULE,
+# which must not mix with the plugin's build (that one links libpython).
+CARGO_TARGET_DIR="$PWD/target/python-ext" "$venv/bin/pip" install -q --force-reinstall ./python
+echo "--- pytest (the venv's Python is Debian's /usr/bin/python3 with PyGObject)"
+"$venv/bin/python" -m pytest -q tests/python
 echo "--- lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -30,3 +30,6 @@ pub(crate) fn test_init() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(|| gst::init().expect("GStreamer initialization failed"));
 }
+
+#[cfg(feature = "python")]
+mod extension;
