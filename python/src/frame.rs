@@ -38,6 +38,13 @@ pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>
     metas
 }
 
+/// The meta of type `T` whose sequence number is `seqnum`, if it is on `buffer`.
+pub fn meta_by_seqnum<T: MetaAPI>(buffer: &gst::BufferRef, seqnum: u64) -> Option<MetaRef<'_, T>> {
+    buffer
+        .iter_meta::<T>()
+        .find(|m| meta_seqnum::<T>(m) == seqnum)
+}
+
 /// Removes the first meta of type `T` for which `pred` is true. Returns whether one was
 /// removed. Locked metas are never removed.
 pub fn remove_meta_where<T: MetaAPI + 'static>(
@@ -82,6 +89,11 @@ pub fn region_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
 /// The first-added region whose ROI `id` is `id`.
 pub fn region_by_id(buffer: &gst::BufferRef, id: i32) -> Option<MetaRef<'_, RoiMeta>> {
     regions(buffer).into_iter().find(|r| r.id() == id)
+}
+
+/// The region whose meta sequence number is `seqnum`.
+pub fn region_by_seqnum(buffer: &gst::BufferRef, seqnum: u64) -> Option<MetaRef<'_, RoiMeta>> {
+    meta_by_seqnum::<RoiMeta>(buffer, seqnum)
 }
 
 /// The region whose meta sequence number is `seqnum`, writable.
@@ -135,6 +147,11 @@ pub fn add_tensor(
     TensorMeta::add(buffer)
 }
 
+/// The tensor meta whose sequence number is `seqnum`.
+pub fn tensor_by_seqnum(buffer: &gst::BufferRef, seqnum: u64) -> Option<MetaRef<'_, TensorMeta>> {
+    meta_by_seqnum::<TensorMeta>(buffer, seqnum)
+}
+
 /// Removes the tensor meta whose sequence number is `seqnum`. Returns whether it was found.
 pub fn remove_tensor(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
     remove_meta_by_seqnum::<TensorMeta>(buffer, seqnum)
@@ -165,6 +182,11 @@ pub fn add_message<'a>(
     message: &str,
 ) -> Result<MetaRefMut<'a, JsonMeta, Standalone>, AddMessageError> {
     JsonMeta::add(buffer, message)
+}
+
+/// The JSON meta whose sequence number is `seqnum`.
+pub fn message_by_seqnum(buffer: &gst::BufferRef, seqnum: u64) -> Option<MetaRef<'_, JsonMeta>> {
+    meta_by_seqnum::<JsonMeta>(buffer, seqnum)
 }
 
 /// Removes the JSON meta whose sequence number is `seqnum` (its identity). Returns whether it
@@ -225,6 +247,44 @@ mod tests {
         region::set_object_id(&mut roi, 3);
         assert_eq!(region::object_id(&regions(b)[1]), Some(3));
         assert!(region_mut(b, seqnums[1]).is_none());
+    }
+
+    #[test]
+    fn lookup_by_seqnum_and_param_pointer() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let ptr = {
+            let mut roi = add_region(b, "a", Rect::new(0, 0, 1, 1), (2, 2), 0.5, None);
+            region::add_param(&mut roi, gst::Structure::new_empty("age")).as_ptr()
+        };
+        add_tensor(b).unwrap();
+        add_message(b, "m").unwrap();
+        let (r, t, m) = (
+            region_seqnums(b)[0],
+            tensor_seqnums(b)[0],
+            message_seqnums(b)[0],
+        );
+        assert_eq!(region::label(&region_by_seqnum(b, r).unwrap()), "a");
+        assert!(tensor_by_seqnum(b, t).is_some());
+        assert_eq!(
+            message_by_seqnum(b, m).unwrap().message().as_deref(),
+            Some("m")
+        );
+        // A seqnum of another meta type finds nothing.
+        assert!(tensor_by_seqnum(b, m).is_none());
+        assert!(region_by_seqnum(b, t).is_none());
+        {
+            let roi = region_by_seqnum(b, r).unwrap();
+            assert_eq!(region::param_by_ptr(&roi, ptr).unwrap().name(), "age");
+            assert!(region::param_by_ptr(&roi, std::ptr::null()).is_none());
+        }
+        let mut roi = region_mut(b, r).unwrap();
+        region::param_by_ptr_mut(&mut roi, ptr)
+            .unwrap()
+            .set("x", 1i32);
+        assert_eq!(region::remove_params(&mut roi, "age"), 1);
+        assert!(region::param_by_ptr(&roi, ptr).is_none());
     }
 
     #[test]

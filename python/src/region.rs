@@ -288,6 +288,24 @@ pub fn param_mut<'a>(roi: &'a mut RoiMeta, name: &str) -> Option<&'a mut gst::St
     params_mut(roi).find(|s| s.name() == name)
 }
 
+/// The parameter structure stored at address `ptr`, if it is (still) one of the region's
+/// parameters. The address identifies a structure across calls; it is only compared, never
+/// dereferenced unless found in the list.
+pub fn param_by_ptr(
+    roi: &RoiMeta,
+    ptr: *const gst::ffi::GstStructure,
+) -> Option<&gst::StructureRef> {
+    roi.params().find(|s| std::ptr::eq(s.as_ptr(), ptr))
+}
+
+/// The parameter structure stored at address `ptr`, writable (see [`param_by_ptr`]).
+pub fn param_by_ptr_mut(
+    roi: &mut RoiMeta,
+    ptr: *const gst::ffi::GstStructure,
+) -> Option<&mut gst::StructureRef> {
+    params_mut(roi).find(|s| std::ptr::eq(s.as_ptr(), ptr))
+}
+
 /// Appends a parameter structure and returns it, writable.
 pub fn add_param(roi: &mut RoiMeta, structure: gst::Structure) -> &mut gst::StructureRef {
     let ptr = roi as *mut RoiMeta as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;

@@ -280,6 +280,26 @@ impl std::error::Error for TensorError {}
 /// Name of the structure that describes a detection (first ROI parameter).
 pub const DETECTION_NAME: &str = "detection";
 
+/// Whether `name` is a valid `GstStructure` name: an ASCII letter followed by ASCII letters,
+/// digits and `/-_.:+` (GStreamer refuses other names with a critical warning).
+///
+/// ```
+/// use gvarust_meta::tensor::is_valid_structure_name;
+/// assert!(is_valid_structure_name("detection"));
+/// assert!(is_valid_structure_name("age_gender/fc1.0"));
+/// assert!(!is_valid_structure_name(""));
+/// assert!(!is_valid_structure_name("1st"));
+/// assert!(!is_valid_structure_name("has space"));
+/// ```
+pub fn is_valid_structure_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || "/-_.:+".contains(c))
+}
+
 /// A tensor: a typed view of a `GstStructure` (see the [module docs](self)).
 ///
 /// Obtain one with [`Tensor::from_structure`] / [`Tensor::from_structure_mut`]. Reads of typed
