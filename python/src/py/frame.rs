@@ -8,9 +8,17 @@
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
+use gst::glib::translate::IntoGlib;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
 
+use super::region::RegionOfInterest;
+use super::tensor::Tensor;
 use super::{InvalidatedError, NotWritableError};
+use crate::frame as model;
+use crate::region as roi_model;
 
 /// The buffer a frame refers to, valid until [`BufferSlot::invalidate`].
 ///
@@ -75,11 +83,56 @@ impl BufferSlot {
     }
 }
 
+/// The video side of a stream, decided once per caps and shared by its frames.
+#[derive(Clone)]
+pub struct VideoStream {
+    /// The video info; `None` when the caps are not raw video.
+    pub info: Option<Arc<gst_video::VideoInfo>>,
+    /// What `video_info()` returns, built at first use once per caps.
+    py_info: Arc<PyOnceLock<Py<PyAny>>>,
+}
+
+impl VideoStream {
+    /// A stream with `info` (its Python `video_info()` object is built lazily).
+    pub fn new(info: Option<gst_video::VideoInfo>) -> Self {
+        VideoStream {
+            info: info.map(Arc::new),
+            py_info: Arc::new(PyOnceLock::new()),
+        }
+    }
+
+    /// A stream whose `video_info()` is the given Python object (for frames
+    /// built from PyGObject objects: the `GstVideo.VideoInfo` the caller passed).
+    pub fn with_py_info(
+        py: Python<'_>,
+        info: Option<gst_video::VideoInfo>,
+        py_info: Py<PyAny>,
+    ) -> Self {
+        let stream = VideoStream::new(info);
+        let _ = stream.py_info.set(py, py_info);
+        stream
+    }
+}
+
+impl Default for VideoStream {
+    fn default() -> Self {
+        VideoStream::new(None)
+    }
+}
+
+impl std::fmt::Debug for VideoStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoStream")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What kind of frame a stream's caps call for, decided once per caps.
 #[derive(Debug, Clone, Default)]
 pub enum FrameKind {
-    /// `video/*` and `image/*` caps; the info is `None` when the caps are not raw video.
-    Video(Option<Arc<gst_video::VideoInfo>>),
+    /// `video/*` and `image/*` caps (see [`VideoStream`]).
+    Video(VideoStream),
     /// `audio/*` caps; the info is `None` when the caps are not raw audio.
     Audio(Option<Arc<gst_audio::AudioInfo>>),
     /// Any other caps, or no caps at all: metadata and messages only.
@@ -96,7 +149,7 @@ impl FrameKind {
         let name = structure.name();
         let caps = caps.expect("structure came from caps");
         if name.starts_with("video/") || name.starts_with("image/") {
-            FrameKind::Video(gst_video::VideoInfo::from_caps(caps).ok().map(Arc::new))
+            FrameKind::Video(VideoStream::new(gst_video::VideoInfo::from_caps(caps).ok()))
         } else if name.starts_with("audio/") {
             FrameKind::Audio(gst_audio::AudioInfo::from_caps(caps).ok().map(Arc::new))
         } else {
@@ -121,9 +174,9 @@ impl FrameKind {
     ) -> PyResult<Bound<'py, PyAny>> {
         let base = Frame { slot };
         Ok(match self {
-            FrameKind::Video(info) => Bound::new(
+            FrameKind::Video(stream) => Bound::new(
                 py,
-                PyClassInitializer::from(base).add_subclass(VideoFrame { info: info.clone() }),
+                PyClassInitializer::from(base).add_subclass(VideoFrame::from_stream(stream)),
             )?
             .into_any(),
             FrameKind::Audio(info) => Bound::new(
@@ -190,6 +243,84 @@ impl Frame {
         Ok(ptr as usize)
     }
 
+    /// An iterator over the frame's tensors (GVA tensor metas), in the order
+    /// they were added.
+    fn tensors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let seqnums = model::tensor_seqnums(self.slot.buffer()?);
+        let list = PyList::empty(py);
+        for seqnum in seqnums {
+            list.append(Bound::new(
+                py,
+                Tensor::from_meta(self.slot.clone(), seqnum),
+            )?)?;
+        }
+        Ok(list.try_iter()?.into_any())
+    }
+
+    /// Adds a GVA tensor meta (an empty structure named `meta`) and returns its tensor.
+    fn add_tensor(&self) -> PyResult<Tensor> {
+        self.slot.buffer()?;
+        let seqnum = self
+            .slot
+            .with_buffer_mut(|b| model::add_tensor(b).map(|m| model::meta_seqnum(&*m)))?;
+        let seqnum = seqnum.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(Tensor::from_meta(self.slot.clone(), seqnum))
+    }
+
+    /// The frame's JSON messages (GVA JSON metas) in the order they were
+    /// added, as a list of `Message` (a `str` that remembers its meta, for
+    /// `remove_message()`).
+    fn messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let found: Vec<(u64, String)> = model::messages(self.slot.buffer()?)
+            .iter()
+            .filter_map(|m| {
+                m.message()
+                    .map(|text| (model::meta_seqnum(&**m), text.into_owned()))
+            })
+            .collect();
+        let list = PyList::empty(py);
+        for (seqnum, text) in found {
+            list.append(make_message(py, &self.slot, seqnum, text)?)?;
+        }
+        Ok(list)
+    }
+
+    /// Adds a JSON message (a GVA JSON meta) and returns it as a `Message`.
+    /// Raises `ValueError` for a text with a NUL character.
+    fn add_message<'py>(&self, py: Python<'py>, message: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.slot.buffer()?;
+        let seqnum = self
+            .slot
+            .with_buffer_mut(|b| model::add_message(b, message).map(|m| model::meta_seqnum(&*m)))?;
+        let seqnum = seqnum.map_err(|e| PyValueError::new_err(e.to_string()))?;
+        make_message(py, &self.slot, seqnum, message.to_owned())
+    }
+
+    /// Removes a message obtained from this frame's `messages()` or
+    /// `add_message()`. Raises `RuntimeError` if it did not come from this
+    /// frame (a plain `str` included) or was already removed.
+    fn remove_message(&self, message: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.slot.buffer()?;
+        let not_ours = || PyRuntimeError::new_err("the message does not belong to this frame");
+        let meta = message.getattr_opt("meta")?.ok_or_else(not_ours)?;
+        let meta = meta.cast::<MessageMeta>().map_err(|_| not_ours())?.get();
+        meta.slot.buffer()?;
+        if !Arc::ptr_eq(&meta.slot, &self.slot) {
+            return Err(not_ours());
+        }
+        let seqnum = meta.seqnum;
+        if self
+            .slot
+            .with_buffer_mut(|b| model::remove_message(b, seqnum))?
+        {
+            Ok(())
+        } else {
+            Err(PyRuntimeError::new_err(
+                "the message was already removed from this frame",
+            ))
+        }
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> String {
         let class = slf
             .get_type()
@@ -213,6 +344,8 @@ impl Frame {
 #[pyclass(module = "gvarust", extends = Frame, frozen)]
 pub struct VideoFrame {
     pub(crate) info: Option<Arc<gst_video::VideoInfo>>,
+    /// What `video_info()` returns, shared by the frames of one stream/caps.
+    pub(crate) py_info: Arc<PyOnceLock<Py<PyAny>>>,
 }
 
 #[pymethods]
@@ -281,6 +414,149 @@ impl VideoFrame {
         )
     }
 
+    /// An iterator over the frame's regions (`RegionOfInterest`), in the order
+    /// they were added.
+    fn regions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let slot = &slf.as_super().get().slot;
+        let seqnums = model::region_seqnums(slot.buffer()?);
+        let list = PyList::empty(py);
+        for seqnum in seqnums {
+            list.append(Bound::new(py, RegionOfInterest::new(slot.clone(), seqnum))?)?;
+        }
+        Ok(list.try_iter()?.into_any())
+    }
+
+    /// Adds a region and returns it.
+    ///
+    /// `x, y, w, h` are pixels, or fractions of the frame size when
+    /// `normalized` (converted with `int()`). A box not inside the frame is
+    /// clipped, with a `UserWarning`. The region gets `label` (its `roi_type`),
+    /// a fresh id and a first `detection` tensor with `confidence` and the
+    /// normalized box (`x_min`, `x_max`, `y_min`, `y_max`); `extra_params` (any
+    /// JSON-serializable value) is stored there as the string field
+    /// `extra_params_json`. Raises `RuntimeError` without video info.
+    #[pyo3(signature = (x, y, w, h, label = "", confidence = 0.0, normalized = false, extra_params = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_region(
+        slf: &Bound<'_, Self>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        w: &Bound<'_, PyAny>,
+        h: &Bound<'_, PyAny>,
+        label: &str,
+        confidence: f64,
+        normalized: bool,
+        extra_params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RegionOfInterest> {
+        let py = slf.py();
+        let slot = slf.as_super().get().slot.clone();
+        let (width, height) = slf.get().frame_size(slot.buffer()?)?;
+        if label.contains('\0') {
+            return Err(PyValueError::new_err(
+                "a label cannot contain NUL characters",
+            ));
+        }
+        let (x, y, w, h) = if normalized {
+            let f = |v: &Bound<'_, PyAny>| -> PyResult<f64> { v.extract::<f64>() };
+            let (fx, fy, fw, fh) = (f(x)?, f(y)?, f(w)?, f(h)?);
+            if [fx, fy, fw, fh].iter().any(|v| !v.is_finite()) {
+                return Err(PyValueError::new_err("region coordinates must be finite"));
+            }
+            roi_model::denormalize(fx, fy, fw, fh, width, height)
+        } else {
+            (pixel(x)?, pixel(y)?, pixel(w)?, pixel(h)?)
+        };
+        let (rect, clipped) = roi_model::clip_rect(x, y, w, h, width, height);
+        if clipped {
+            let message = std::ffi::CString::new(format!(
+                "ROI coordinates [x, y, w, h] are out of image borders and will be clipped: \
+                 [{x}, {y}, {w}, {h}] -> [{}, {}, {}, {}]",
+                rect.x, rect.y, rect.w, rect.h
+            ))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 1)?;
+        }
+        let extra = match extra_params.filter(|p| !p.is_none()) {
+            Some(params) => Some(
+                py.import("json")?
+                    .call_method1("dumps", (params,))?
+                    .extract::<String>()?,
+            ),
+            None => None,
+        };
+        slot.buffer()?;
+        let seqnum = slot.with_buffer_mut(|b| {
+            let mut roi = roi_model::add_region(b, label, rect, (width, height), confidence, None);
+            if let Some(extra) = &extra {
+                roi_model::detection_mut(&mut roi).set("extra_params_json", extra.as_str());
+            }
+            model::meta_seqnum::<roi_model::RoiMeta>(&roi)
+        })?;
+        Ok(RegionOfInterest::new(slot, seqnum))
+    }
+
+    /// Removes `region` from the frame. Raises `RuntimeError` if it is not on
+    /// this frame (another frame's region, or already removed).
+    fn remove_region(slf: &Bound<'_, Self>, region: &Bound<'_, PyAny>) -> PyResult<()> {
+        let slot = &slf.as_super().get().slot;
+        slot.buffer()?;
+        let region = region
+            .cast::<RegionOfInterest>()
+            .map_err(|_| PyTypeError::new_err("remove_region() takes a RegionOfInterest"))?;
+        let region = region.get();
+        let not_here = || PyRuntimeError::new_err("the region is not on this frame");
+        if !Arc::ptr_eq(&region.slot, slot) {
+            region.slot.buffer()?;
+            return Err(not_here());
+        }
+        let seqnum = region.seqnum;
+        if slot.with_buffer_mut(|b| model::remove_region(b, seqnum))? {
+            Ok(())
+        } else {
+            Err(not_here())
+        }
+    }
+
+    /// The stream's video info: a PyGObject `GstVideo.VideoInfo` when PyGObject
+    /// is importable (built once per caps, shared by the stream's frames),
+    /// else an object with `width`, `height`, `fps_n`, `fps_d`, `par_n`,
+    /// `par_d`, `stride`, `offset`, `size`, `finfo.format`, `finfo.name`.
+    /// `None` when the caps are not raw video.
+    fn video_info<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        slf.as_super().get().slot.buffer()?;
+        let this = slf.get();
+        let Some(info) = this.info.as_deref() else {
+            return Ok(py.None().into_bound(py));
+        };
+        this.py_info
+            .get_or_try_init(py, || build_video_info(py, info))
+            .map(|o| o.bind(py).clone())
+    }
+
+    /// The buffer's `GstVideoMeta` as an object with `flags`, `format` (name),
+    /// `id`, `width`, `height`, `n_planes`, `offset` and `stride` (lists), or
+    /// `None` when the buffer has none.
+    fn video_meta<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let buffer = slf.as_super().get().slot.buffer()?;
+        let Some(meta) = buffer.meta::<gst_video::VideoMeta>() else {
+            return Ok(py.None().into_bound(py));
+        };
+        let n_planes = meta.n_planes() as usize;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("flags", meta.flags().bits())?;
+        kwargs.set_item("format", meta.format().to_str().as_str())?;
+        kwargs.set_item("id", meta.id())?;
+        kwargs.set_item("width", meta.width())?;
+        kwargs.set_item("height", meta.height())?;
+        kwargs.set_item("n_planes", n_planes)?;
+        kwargs.set_item("offset", meta.offset().get(..n_planes).unwrap_or_default())?;
+        kwargs.set_item("stride", meta.stride().get(..n_planes).unwrap_or_default())?;
+        namespace(py, &kwargs)
+    }
+
     /// Context manager mapping every plane as a zero-copy numpy array.
     ///
     /// `with frame.planes() as planes:` yields a list with one 2-D uint8 array
@@ -305,12 +581,189 @@ impl VideoFrame {
 }
 
 impl VideoFrame {
+    /// The frame fields for a buffer of `stream`. A constructor from PyGObject
+    /// objects builds its `VideoStream` with [`VideoStream::with_py_info`].
+    pub fn from_stream(stream: &VideoStream) -> Self {
+        VideoFrame {
+            info: stream.info.clone(),
+            py_info: stream.py_info.clone(),
+        }
+    }
+
+    /// Frame size from the video info, else from the buffer's `GstVideoMeta`.
+    fn frame_size(&self, buffer: &gst::BufferRef) -> PyResult<(u32, u32)> {
+        if let Some(info) = self.info.as_deref() {
+            return Ok((info.width(), info.height()));
+        }
+        if let Some(meta) = buffer.meta::<gst_video::VideoMeta>() {
+            return Ok((meta.width(), meta.height()));
+        }
+        Err(PyRuntimeError::new_err(
+            "this frame has no video info (the caps are not raw video and the buffer has \
+             no GstVideoMeta), so regions cannot be placed",
+        ))
+    }
+
     fn video_info_ref(&self) -> PyResult<&gst_video::VideoInfo> {
         self.info.as_deref().ok_or_else(|| {
             pyo3::exceptions::PyRuntimeError::new_err(
                 "this frame has no video info (the caps are not raw video)",
             )
         })
+    }
+}
+
+/// A pixel coordinate given to `add_region`: an int, or a float truncated like `int()`.
+fn pixel(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if let Ok(i) = value.extract::<i64>() {
+        return Ok(i);
+    }
+    let f: f64 = value.extract()?;
+    if !f.is_finite() {
+        return Err(PyValueError::new_err("region coordinates must be finite"));
+    }
+    // `as` saturates out-of-range values; clipping then brings them into the frame.
+    Ok(f as i64)
+}
+
+/// A `types.SimpleNamespace` with `kwargs` as attributes.
+fn namespace<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    py.import("types")?
+        .getattr("SimpleNamespace")?
+        .call((), Some(kwargs))
+}
+
+/// Builds what `video_info()` returns for `info` (see there).
+fn build_video_info(py: Python<'_>, info: &gst_video::VideoInfo) -> PyResult<Py<PyAny>> {
+    let caps = info
+        .to_caps()
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+        .to_string();
+    let helpers = helpers(py)?;
+    let gi_info = helpers.call_method1("gi_video_info", (caps,))?;
+    if !gi_info.is_none() {
+        return Ok(gi_info.unbind());
+    }
+    let n_planes = info.n_planes() as usize;
+    let finfo = PyDict::new(py);
+    finfo.set_item("format", info.format().into_glib())?;
+    finfo.set_item("name", info.format().to_str().as_str())?;
+    finfo.set_item("n_planes", n_planes)?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("width", info.width())?;
+    kwargs.set_item("height", info.height())?;
+    kwargs.set_item("fps_n", info.fps().numer())?;
+    kwargs.set_item("fps_d", info.fps().denom())?;
+    kwargs.set_item("par_n", info.par().numer())?;
+    kwargs.set_item("par_d", info.par().denom())?;
+    kwargs.set_item("stride", info.stride().get(..n_planes).unwrap_or_default())?;
+    kwargs.set_item("offset", info.offset().get(..n_planes).unwrap_or_default())?;
+    kwargs.set_item("size", info.size())?;
+    kwargs.set_item("finfo", namespace(py, &finfo)?)?;
+    Ok(namespace(py, &kwargs)?.unbind())
+}
+
+static HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// Python helpers: the `Message` class and the PyGObject video info builder.
+const HELPERS_CODE: &std::ffi::CStr = cr#"
+class Message(str):
+    """A JSON message of a frame: a ``str`` that remembers its GVA JSON meta.
+
+    ``frame.remove_message(msg)`` removes exactly this message. ``msg.meta``
+    (a ``MessageMeta``) reads the meta's current text; it is valid during the
+    callback only.
+    """
+
+    def __new__(cls, text, meta=None):
+        self = super().__new__(cls, text)
+        self.meta = meta
+        return self
+
+
+Message.__module__ = "gvarust"
+
+
+def gi_video_info(caps_string):
+    """A GstVideo.VideoInfo for the caps, or None without PyGObject."""
+    try:
+        import gi
+        gi.require_version("Gst", "1.0")
+        gi.require_version("GstVideo", "1.0")
+        from gi.repository import Gst, GstVideo
+    except (ImportError, ValueError):
+        return None
+    caps = Gst.Caps.from_string(caps_string)
+    if caps is None:
+        return None
+    if hasattr(GstVideo.VideoInfo, "new_from_caps"):
+        return GstVideo.VideoInfo.new_from_caps(caps)
+    info = GstVideo.VideoInfo()
+    return info if info.from_caps(caps) else None
+"#;
+
+fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    HELPERS
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(
+                PyModule::from_code(
+                    py,
+                    HELPERS_CODE,
+                    c"gvarust/_helpers.py",
+                    c"gvarust._helpers",
+                )?
+                .unbind(),
+            )
+        })
+        .map(|m| m.bind(py))
+}
+
+/// The `gvarust.Message` class (a `str` subclass).
+pub fn message_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    helpers(py)?.getattr("Message")
+}
+
+fn make_message<'py>(
+    py: Python<'py>,
+    slot: &Arc<BufferSlot>,
+    seqnum: u64,
+    text: String,
+) -> PyResult<Bound<'py, PyAny>> {
+    let meta = MessageMeta {
+        slot: slot.clone(),
+        seqnum,
+    };
+    message_class(py)?.call1((text, meta))
+}
+
+/// The GVA JSON meta behind a `Message` (valid during the callback only).
+#[pyclass(module = "gvarust", frozen)]
+pub struct MessageMeta {
+    slot: Arc<BufferSlot>,
+    seqnum: u64,
+}
+
+#[pymethods]
+impl MessageMeta {
+    /// The meta's current text. Raises `InvalidatedError` after the callback,
+    /// `RuntimeError` when the message was removed.
+    fn message(&self) -> PyResult<Option<String>> {
+        let buffer = self.slot.buffer()?;
+        let meta = model::message_by_seqnum(buffer, self.seqnum)
+            .ok_or_else(|| PyRuntimeError::new_err("the message was removed from its frame"))?;
+        Ok(meta.message().map(|m| m.into_owned()))
+    }
+
+    /// Whether the message is still on its frame and the frame still valid.
+    fn is_valid(&self) -> bool {
+        self.message().is_ok()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.message() {
+            Ok(text) => format!("<gvarust.MessageMeta {:?}>", text.unwrap_or_default()),
+            Err(_) => "<gvarust.MessageMeta (invalid)>".into(),
+        }
     }
 }
 

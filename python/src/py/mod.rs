@@ -8,14 +8,20 @@
 mod event;
 mod frame;
 mod pixels;
+mod region;
+mod tensor;
 mod values;
 
 use pyo3::prelude::*;
 
 pub use event::Event;
-pub use frame::{AudioFrame, BufferSlot, Frame, FrameKind, VideoFrame};
+pub use frame::{
+    message_class, AudioFrame, BufferSlot, Frame, FrameKind, MessageMeta, VideoFrame, VideoStream,
+};
 pub use pixels::{PixelAccess, PixelMapping};
-pub use values::{structure_to_dict, value_to_py};
+pub use region::{rect_class, RegionMeta, RegionOfInterest};
+pub use tensor::{Tensor, TensorBytes};
+pub use values::{py_to_value, structure_to_dict, value_to_py};
 
 pyo3::create_exception!(
     gvarust,
@@ -40,6 +46,13 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Event>()?;
     m.add_class::<PixelAccess>()?;
     m.add_class::<PixelMapping>()?;
+    m.add_class::<RegionOfInterest>()?;
+    m.add_class::<RegionMeta>()?;
+    m.add_class::<Tensor>()?;
+    m.add_class::<TensorBytes>()?;
+    m.add_class::<MessageMeta>()?;
+    m.add("Rect", rect_class(py)?)?;
+    m.add("Message", message_class(py)?)?;
     m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -47,7 +60,8 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// Builds the `gvarust` module and its compatibility aliases `gstgva`,
-/// `gstgva.video_frame` and `gstgva.audio`, as `(sys.modules key, module)` pairs.
+/// `gstgva.video_frame`, `gstgva.audio`, `gstgva.region_of_interest` and
+/// `gstgva.tensor`, as `(sys.modules key, module)` pairs.
 ///
 /// The element puts them into `sys.modules` of its interpreter, so callbacks
 /// resolve `import gvarust` and `from gstgva import VideoFrame` to these classes
@@ -61,6 +75,9 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
         "VideoFrame",
         "AudioFrame",
         "Frame",
+        "RegionOfInterest",
+        "Tensor",
+        "Rect",
         "InvalidatedError",
         "NotWritableError",
     ] {
@@ -70,6 +87,8 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     for (sub, names) in [
         ("video_frame", &["VideoFrame"][..]),
         ("audio", &["AudioFrame"][..]),
+        ("region_of_interest", &["RegionOfInterest", "Rect"][..]),
+        ("tensor", &["Tensor"][..]),
     ] {
         let submodule = PyModule::new(py, &format!("gstgva.{sub}"))?;
         for name in names {

@@ -101,3 +101,210 @@ pub fn structure_to_dict<'py>(
     }
     Ok(dict)
 }
+
+/// Converts a Python object to the GLib value stored in a tensor field
+/// (compat.md section 4).
+///
+/// - `bool` (and numpy bools) -> `G_TYPE_BOOLEAN`;
+/// - `int` (or anything with `__index__`) -> `G_TYPE_INT` in 32-bit range, else
+///   `G_TYPE_INT64` (`G_TYPE_UINT64` above `i64::MAX`, `OverflowError` beyond);
+/// - `float` (or numpy floats) -> `G_TYPE_DOUBLE`;
+/// - `str` -> `G_TYPE_STRING` (`ValueError` for an embedded NUL);
+/// - `bytes`, `bytearray` -> `G_TYPE_VARIANT` holding a GVariant `ay`;
+/// - `list`, `tuple`, numpy arrays -> `GST_TYPE_ARRAY`; a list of only ints
+///   becomes all INT (or all INT64 when one needs it), a list of ints and
+///   floats becomes all DOUBLE, other lists convert item by item;
+/// - `dict` (str keys) -> a nested `GstStructure` named `name`;
+/// - anything else (including `None`) -> `TypeError`.
+pub fn py_to_value(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<glib::SendValue> {
+    Ok(match convert(obj, name, 0)? {
+        Converted::Int(i) => int_value(i),
+        other => other.into_value(),
+    })
+}
+
+/// Deepest nesting accepted for lists and dicts (guards against cycles).
+const MAX_DEPTH: usize = 32;
+
+enum Converted {
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Value(glib::SendValue),
+}
+
+impl Converted {
+    fn into_value(self) -> glib::SendValue {
+        match self {
+            Converted::Bool(b) => b.to_send_value(),
+            Converted::Int(i) => int_value(i),
+            Converted::Float(f) => f.to_send_value(),
+            Converted::Value(v) => v,
+        }
+    }
+}
+
+/// INT when it fits, else INT64, else UINT64 (the caller checked the range).
+fn int_value(i: i128) -> glib::SendValue {
+    if let Ok(v) = i32::try_from(i) {
+        v.to_send_value()
+    } else if let Ok(v) = i64::try_from(i) {
+        v.to_send_value()
+    } else {
+        u64::try_from(i).unwrap_or(u64::MAX).to_send_value()
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
+}
+
+fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Converted> {
+    use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+    use pyo3::types::{PyBool, PyByteArray, PyFloat, PyInt, PyString, PyTuple};
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(
+            "value nested too deeply (or a list/dict containing itself)",
+        ));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Converted::Bool(obj.extract::<bool>()?));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return int_from(obj);
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Converted::Float(obj.extract::<f64>()?));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        let text = s.to_str()?;
+        if text.contains('\0') {
+            return Err(PyValueError::new_err(
+                "strings stored in a tensor cannot contain NUL characters",
+            ));
+        }
+        return Ok(Converted::Value(text.to_send_value()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Converted::Value(
+            glib::Variant::array_from_fixed_array(b.as_bytes()).to_send_value(),
+        ));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        let bytes = b.to_vec();
+        return Ok(Converted::Value(
+            glib::Variant::array_from_fixed_array(&bytes).to_send_value(),
+        ));
+    }
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        let structure_name = if gvarust_name_ok(name) { name } else { "dict" };
+        let mut structure = gst::Structure::new_empty(structure_name);
+        for (key, value) in dict.iter() {
+            let key: String = key.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "dict keys stored in a tensor must be str, not {}",
+                    type_name(&key)
+                ))
+            })?;
+            if key.is_empty() || key.contains('\0') {
+                return Err(PyValueError::new_err(format!(
+                    "invalid field name {key:?} in a dict stored in a tensor"
+                )));
+            }
+            let value = convert(&value, &key, depth + 1)?.into_value();
+            structure.set_value(key.as_str(), value);
+        }
+        return Ok(Converted::Value(structure.to_send_value()));
+    }
+    let items: Option<Vec<Bound<'_, PyAny>>> = if let Ok(list) = obj.cast::<PyList>() {
+        Some(list.iter().collect())
+    } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+        Some(tuple.iter().collect())
+    } else if obj.hasattr("tolist")? && obj.hasattr("dtype")? {
+        // A numpy array or scalar: its Python equivalent.
+        let plain = obj.call_method0("tolist")?;
+        return convert(&plain, name, depth + 1);
+    } else {
+        None
+    };
+    if let Some(items) = items {
+        let converted = items
+            .iter()
+            .map(|item| convert(item, name, depth + 1))
+            .collect::<PyResult<Vec<_>>>()?;
+        let all_ints = converted.iter().all(|c| matches!(c, Converted::Int(_)));
+        let all_numbers = converted
+            .iter()
+            .all(|c| matches!(c, Converted::Int(_) | Converted::Float(_)));
+        let values: Vec<glib::SendValue> = if all_ints {
+            let wide = converted
+                .iter()
+                .any(|c| matches!(c, Converted::Int(i) if i32::try_from(*i).is_err()));
+            converted
+                .into_iter()
+                .map(|c| match c {
+                    Converted::Int(i) if wide => match i64::try_from(i) {
+                        Ok(v) => Ok(v.to_send_value()),
+                        Err(_) => Err(PyOverflowError::new_err(
+                            "list items stored in a tensor must fit in 64-bit signed integers",
+                        )),
+                    },
+                    other => Ok(other.into_value()),
+                })
+                .collect::<PyResult<_>>()?
+        } else if all_numbers {
+            converted
+                .into_iter()
+                .map(|c| match c {
+                    Converted::Int(i) => (i as f64).to_send_value(),
+                    other => other.into_value(),
+                })
+                .collect()
+        } else {
+            converted.into_iter().map(Converted::into_value).collect()
+        };
+        return Ok(Converted::Value(gst::Array::new(values).to_send_value()));
+    }
+    // numpy scalars and other number-likes.
+    if let Ok(dtype) = obj.getattr("dtype") {
+        if dtype.getattr("kind")?.extract::<String>().ok().as_deref() == Some("b") {
+            return Ok(Converted::Bool(obj.is_truthy()?));
+        }
+    }
+    if obj.hasattr("__index__")? {
+        let int = obj.py().import("operator")?.call_method1("index", (obj,))?;
+        return int_from(&int);
+    }
+    if obj.hasattr("__float__")? {
+        let f = obj
+            .py()
+            .import("builtins")?
+            .getattr("float")?
+            .call1((obj,))?;
+        return Ok(Converted::Float(f.extract::<f64>()?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot store a {} in a tensor field (supported: bool, int, float, str, bytes, \
+         list/tuple of those, dict; use `del tensor[key]` to remove a field)",
+        type_name(obj)
+    )))
+}
+
+fn int_from(obj: &Bound<'_, PyAny>) -> PyResult<Converted> {
+    match obj.extract::<i64>() {
+        Ok(i) => Ok(Converted::Int(i128::from(i))),
+        Err(_) => match obj.extract::<u64>() {
+            Ok(u) => Ok(Converted::Int(i128::from(u))),
+            Err(_) => Err(pyo3::exceptions::PyOverflowError::new_err(
+                "integers stored in a tensor must fit in 64 bits",
+            )),
+        },
+    }
+}
+
+fn gvarust_name_ok(name: &str) -> bool {
+    crate::tensor::is_valid_structure_name(name)
+}

@@ -1,0 +1,360 @@
+//! `RegionOfInterest`: a Python view of one `GstVideoRegionOfInterestMeta`,
+//! and the `Rect` namedtuple.
+//!
+//! A region is identified by its frame's [`BufferSlot`] and the ROI meta's
+//! sequence number; every access looks the meta up again, so a region kept
+//! after the callback raises `InvalidatedError` and a removed one
+//! `RuntimeError`.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
+
+use super::frame::BufferSlot;
+use super::tensor::{check_name, Tensor};
+use crate::frame as model;
+use crate::region::{self, RoiMeta};
+
+static RECT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The `gvarust.Rect` class: `collections.namedtuple("Rect", "x y w h")`.
+pub fn rect_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    RECT.get_or_try_init(py, || {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("module", "gvarust")?;
+        let class = py
+            .import("collections")?
+            .getattr("namedtuple")?
+            .call(("Rect", "x y w h"), Some(&kwargs))?;
+        class.setattr(
+            "__doc__",
+            "Rect(x, y, w, h): a box, in pixels (ints) or normalized (floats).",
+        )?;
+        Ok(class.unbind())
+    })
+    .map(|c| c.bind(py))
+}
+
+fn region_removed() -> PyErr {
+    PyRuntimeError::new_err("this region was removed from its frame")
+}
+
+/// A region of interest: a box with a label, a detection structure and
+/// further tensors (classification results), on a video frame.
+///
+/// Obtained from `frame.regions()` and `frame.add_region()`; valid during the
+/// callback only (then `InvalidatedError`).
+#[pyclass(module = "gvarust", frozen)]
+pub struct RegionOfInterest {
+    pub(crate) slot: Arc<BufferSlot>,
+    pub(crate) seqnum: u64,
+}
+
+impl RegionOfInterest {
+    /// A view of the ROI meta `seqnum` of the slot's buffer.
+    pub(crate) fn new(slot: Arc<BufferSlot>, seqnum: u64) -> Self {
+        RegionOfInterest { slot, seqnum }
+    }
+
+    /// Runs `f` on the ROI meta (read-only). `f` must not run Python code.
+    fn read<R>(&self, f: impl FnOnce(&RoiMeta) -> R) -> PyResult<R> {
+        let buffer = self.slot.buffer()?;
+        let roi = model::region_by_seqnum(buffer, self.seqnum).ok_or_else(region_removed)?;
+        Ok(f(&roi))
+    }
+
+    /// Runs `f` on the ROI meta for writing. `f` must not run Python code.
+    fn write<R>(&self, f: impl FnOnce(&mut RoiMeta) -> R) -> PyResult<R> {
+        self.slot.buffer()?;
+        let seqnum = self.seqnum;
+        self.slot.with_buffer_mut(|b| {
+            let mut roi = model::region_mut(b, seqnum).ok_or_else(region_removed)?;
+            Ok(f(&mut roi))
+        })?
+    }
+
+    fn param_tensor(&self, ptr: *const gst::ffi::GstStructure) -> Tensor {
+        Tensor::from_param(self.slot.clone(), self.seqnum, ptr)
+    }
+}
+
+#[pymethods]
+impl RegionOfInterest {
+    /// The box in pixels, as `Rect(x, y, w, h)`.
+    fn rect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let r = self.read(region::rect)?;
+        rect_class(py)?.call1((r.x, r.y, r.w, r.h))
+    }
+
+    /// The box as fractions of the frame size, `Rect(x, y, w, h)` of floats,
+    /// from the detection structure's `x_min`, `y_min`, `x_max`, `y_max`;
+    /// `None` when those fields are missing.
+    fn normalized_rect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.read(region::normalized_rect)? {
+            Some((x, y, w, h)) => rect_class(py)?.call1((x, y, w, h)),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// The label (the meta's `roi_type` quark string; `""` when unset).
+    fn label(&self) -> PyResult<&'static str> {
+        self.read(region::label)
+    }
+
+    /// The detection confidence, or `None` without a detection structure or field.
+    fn confidence(&self) -> PyResult<Option<f64>> {
+        self.read(region::confidence)
+    }
+
+    /// The detection's `label_id`, or `None`.
+    fn label_id(&self) -> PyResult<Option<i32>> {
+        self.read(region::label_id)
+    }
+
+    /// The region id (the meta's `id`; `add_region` gives a fresh sequence number).
+    fn region_id(&self) -> PyResult<i32> {
+        self.read(|r| r.id())
+    }
+
+    /// The parent region's id (the meta's `parent_id`).
+    fn parent_id(&self) -> PyResult<i32> {
+        self.read(region::parent_id)
+    }
+
+    /// The tracking id (`id` of the `object_id` parameter structure), or `None`.
+    fn object_id(&self) -> PyResult<Option<i32>> {
+        self.read(region::object_id)
+    }
+
+    /// Sets the tracking id, creating the `object_id` parameter if needed.
+    fn set_object_id(&self, object_id: i32) -> PyResult<()> {
+        self.write(|r| region::set_object_id(r, object_id))
+    }
+
+    /// An iterator over the region's tensors: its parameter structures in list
+    /// order (the detection first, then classification results), except the
+    /// `object_id` structure.
+    fn tensors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ptrs: Vec<usize> =
+            self.read(|r| region::tensors(r).map(|s| s.as_ptr() as usize).collect())?;
+        let list = PyList::empty(py);
+        for ptr in ptrs {
+            list.append(Bound::new(
+                py,
+                self.param_tensor(ptr as *const gst::ffi::GstStructure),
+            )?)?;
+        }
+        Ok(list.try_iter()?.into_any())
+    }
+
+    /// The first `detection` tensor; an empty one is added when there is none
+    /// (which needs a writable buffer).
+    fn detection(&self) -> PyResult<Tensor> {
+        let found = self.read(|r| region::detection(r).map(|s| s.as_ptr() as usize))?;
+        let ptr = match found {
+            Some(ptr) => ptr,
+            None => self.write(|r| region::detection_mut(r).as_ptr() as usize)?,
+        };
+        Ok(self.param_tensor(ptr as *const gst::ffi::GstStructure))
+    }
+
+    /// Appends a tensor (parameter structure) and returns it: a copy of
+    /// `tensor` renamed to `name` when `name` is given, or a new empty tensor
+    /// named `name` (`"tensor"` when empty).
+    #[pyo3(signature = (name = "", tensor = None))]
+    fn add_tensor(&self, name: &str, tensor: Option<PyRef<'_, Tensor>>) -> PyResult<Tensor> {
+        if !name.is_empty() {
+            check_name(name)?;
+        }
+        let structure = match tensor {
+            Some(tensor) => {
+                let mut s = tensor.to_structure()?;
+                if !name.is_empty() {
+                    s.set_name(name);
+                }
+                s
+            }
+            None => gst::Structure::new_empty(if name.is_empty() { "tensor" } else { name }),
+        };
+        let ptr = self.write(|r| region::add_param(r, structure).as_ptr() as usize)?;
+        Ok(self.param_tensor(ptr as *const gst::ffi::GstStructure))
+    }
+
+    /// A live view of the underlying `GstVideoRegionOfInterestMeta` fields
+    /// (`x`, `y`, `w`, `h`, `id`, `parent_id`, `roi_type`).
+    fn meta(&self) -> RegionMeta {
+        RegionMeta {
+            slot: self.slot.clone(),
+            seqnum: self.seqnum,
+        }
+    }
+
+    /// Whether the region can still be used (during the callback, while on its frame).
+    fn is_valid(&self) -> bool {
+        self.read(|_| ()).is_ok()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<RegionOfInterest>()
+            .map(|o| {
+                let o = o.get();
+                Arc::ptr_eq(&o.slot, &self.slot) && o.seqnum == self.seqnum
+            })
+            .unwrap_or(false)
+    }
+
+    fn __hash__(&self) -> u64 {
+        self.seqnum
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        match self.read(|r| {
+            (
+                region::label(r),
+                region::rect(r),
+                region::confidence(r),
+                r.id(),
+            )
+        }) {
+            Ok((label, rect, confidence, id)) => format!(
+                "<gvarust.RegionOfInterest id={id} label={label:?} rect=({}, {}, {}, {}) \
+                 confidence={}>",
+                rect.x,
+                rect.y,
+                rect.w,
+                rect.h,
+                confidence.map_or("None".to_string(), |c| c.to_string())
+            ),
+            Err(err) if err.is_instance_of::<super::InvalidatedError>(py) => {
+                "<gvarust.RegionOfInterest (invalidated)>".into()
+            }
+            Err(_) => "<gvarust.RegionOfInterest (removed)>".into(),
+        }
+    }
+}
+
+/// The fields of a region's `GstVideoRegionOfInterestMeta`, live: reading
+/// looks at the meta, assigning writes it (`x`, `y`, `w`, `h`, `id`,
+/// `parent_id`; `roi_type` is the label's quark, read-only).
+#[pyclass(module = "gvarust", frozen)]
+pub struct RegionMeta {
+    slot: Arc<BufferSlot>,
+    seqnum: u64,
+}
+
+impl RegionMeta {
+    fn region(&self) -> RegionOfInterest {
+        RegionOfInterest::new(self.slot.clone(), self.seqnum)
+    }
+
+    fn set_rect_part(&self, f: impl FnOnce(&mut region::Rect)) -> PyResult<()> {
+        self.region().write(|r| {
+            let mut rect = region::rect(r);
+            f(&mut rect);
+            region::set_rect(r, rect);
+        })
+    }
+}
+
+#[pymethods]
+impl RegionMeta {
+    /// Left edge in pixels.
+    #[getter]
+    fn x(&self) -> PyResult<u32> {
+        self.region().read(|r| region::rect(r).x)
+    }
+
+    /// Sets the left edge.
+    #[setter]
+    fn set_x(&self, value: u32) -> PyResult<()> {
+        self.set_rect_part(|r| r.x = value)
+    }
+
+    /// Top edge in pixels.
+    #[getter]
+    fn y(&self) -> PyResult<u32> {
+        self.region().read(|r| region::rect(r).y)
+    }
+
+    /// Sets the top edge.
+    #[setter]
+    fn set_y(&self, value: u32) -> PyResult<()> {
+        self.set_rect_part(|r| r.y = value)
+    }
+
+    /// Width in pixels.
+    #[getter]
+    fn w(&self) -> PyResult<u32> {
+        self.region().read(|r| region::rect(r).w)
+    }
+
+    /// Sets the width.
+    #[setter]
+    fn set_w(&self, value: u32) -> PyResult<()> {
+        self.set_rect_part(|r| r.w = value)
+    }
+
+    /// Height in pixels.
+    #[getter]
+    fn h(&self) -> PyResult<u32> {
+        self.region().read(|r| region::rect(r).h)
+    }
+
+    /// Sets the height.
+    #[setter]
+    fn set_h(&self, value: u32) -> PyResult<()> {
+        self.set_rect_part(|r| r.h = value)
+    }
+
+    /// The region id.
+    #[getter]
+    fn id(&self) -> PyResult<i32> {
+        self.region().read(|r| r.id())
+    }
+
+    /// Sets the region id.
+    #[setter]
+    fn set_id(&self, value: i32) -> PyResult<()> {
+        self.region().write(|r| r.set_id(value))
+    }
+
+    /// The parent region's id.
+    #[getter]
+    fn parent_id(&self) -> PyResult<i32> {
+        self.region().read(region::parent_id)
+    }
+
+    /// Sets the parent region's id.
+    #[setter]
+    fn set_parent_id(&self, value: i32) -> PyResult<()> {
+        self.region().write(|r| region::set_parent_id(r, value))
+    }
+
+    /// The label as a GQuark (int); `label()` of the region gives its string.
+    #[getter]
+    fn roi_type(&self) -> PyResult<u32> {
+        self.region().read(|r| {
+            let ptr = r as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
+            // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `r`
+            // is a live meta borrowed for this closure; this reads one field.
+            unsafe { (*ptr).roi_type }
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        match self
+            .region()
+            .read(|r| (region::rect(r), r.id(), region::parent_id(r)))
+        {
+            Ok((rect, id, parent)) => format!(
+                "<gvarust.RegionMeta x={} y={} w={} h={} id={id} parent_id={parent}>",
+                rect.x, rect.y, rect.w, rect.h
+            ),
+            Err(_) => "<gvarust.RegionMeta (invalid)>".into(),
+        }
+    }
+}
