@@ -759,6 +759,7 @@ impl MessageMeta {
         self.message().is_ok()
     }
 
+    /// The message text, or a note that it is invalid.
     fn __repr__(&self) -> String {
         match self.message() {
             Ok(text) => format!("<gvarust.MessageMeta {:?}>", text.unwrap_or_default()),

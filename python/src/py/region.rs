@@ -197,6 +197,7 @@ impl RegionOfInterest {
         self.read(|_| ()).is_ok()
     }
 
+    /// Regions are equal when they view the same meta of the same frame.
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<RegionOfInterest>()
@@ -207,10 +208,12 @@ impl RegionOfInterest {
             .unwrap_or(false)
     }
 
+    /// Hash consistent with `==` (the meta's sequence number).
     fn __hash__(&self) -> u64 {
         self.seqnum
     }
 
+    /// Id, label, box and confidence, or a note that the region is invalid.
     fn __repr__(&self, py: Python<'_>) -> String {
         match self.read(|r| {
             (
@@ -345,6 +348,7 @@ impl RegionMeta {
         })
     }
 
+    /// The meta's box and ids, or a note that it is invalid.
     fn __repr__(&self) -> String {
         match self
             .region()

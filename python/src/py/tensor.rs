@@ -165,6 +165,7 @@ impl TensorBytes {
         self.variant.fixed_array::<u8>().map_or(0, |b| b.len())
     }
 
+    /// `<gvarust.TensorBytes N bytes>`.
     fn __repr__(&self) -> String {
         format!("<gvarust.TensorBytes {} bytes>", self.__len__())
     }
@@ -522,6 +523,7 @@ impl Tensor {
         Ok(items.try_iter()?.into_any())
     }
 
+    /// `Tensor(name, {fields})`, or a note that the tensor is invalidated or removed.
     fn __repr__(&self, py: Python<'_>) -> String {
         match self.to_structure() {
             Ok(structure) => {
