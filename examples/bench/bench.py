@@ -1,0 +1,719 @@
+#!/usr/bin/python3
+"""Benchmark of the gvarust element against identity, gst-python and a PyGObject pad probe.
+
+    /usr/bin/python3 examples/bench/bench.py            # cargo build --release, then every scenario
+    /usr/bin/python3 examples/bench/bench.py --quick    # tiny N, one repeat (structure check only)
+    /usr/bin/python3 examples/bench/bench.py --help
+
+Every pipeline is `videotestsrc pattern=black num-buffers=N ! video/x-raw,format=BGRx,WxH ! X ! fakesink`.
+Each scenario runs in its own Debian /usr/bin/python3 subprocess (PyGObject), with a fresh
+GStreamer registry, GST_PLUGIN_PATH = the plugin directory plus a temporary directory holding the
+gst-python plugin-loader baseline element (python/identity_py.py). A pipeline is prerolled in PAUSED
+(so module loading and the first buffer are outside the measurement), then timed from the switch to
+PLAYING to the EOS message: N - 1 buffers. Variants of a scenario are interleaved, repeat after
+repeat, and the tables show medians.
+
+To add a scenario: subclass Scenario (key, title, config(), measure() in the worker, tables() in the
+parent) and append an instance to SCENARIOS.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+SOURCE = "videotestsrc pattern=black num-buffers={n} ! video/x-raw,format=BGRx,width={width},height={height}"
+SINK = "fakesink"
+
+# The gst-python plugin-loader baseline: a BaseTransform calling the same trivial Python function in
+# do_transform_ip. Written to <tmp>/python/identity_py.py; <tmp> goes on GST_PLUGIN_PATH.
+IDENTITY_PY = '''\
+import importlib.util
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstBase", "1.0")
+from gi.repository import GObject, Gst, GstBase  # noqa: E402
+
+Gst.init(None)
+
+_spec = importlib.util.spec_from_file_location("gvarust_bench_trivial_gstpython", {callback!r})
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+process_frame = _module.process_frame
+
+
+class IdentityPy(GstBase.BaseTransform):
+    __gstmetadata__ = ("identity_py", "Filter", "Calls a Python function on every buffer", "gvarust bench")
+    __gsttemplates__ = (
+        Gst.PadTemplate.new("src", Gst.PadDirection.SRC, Gst.PadPresence.ALWAYS, Gst.Caps.new_any()),
+        Gst.PadTemplate.new("sink", Gst.PadDirection.SINK, Gst.PadPresence.ALWAYS, Gst.Caps.new_any()),
+    )
+
+    def do_transform_ip(self, buf):
+        if process_frame(buf):
+            return Gst.FlowReturn.OK
+        return GstBase.BASE_TRANSFORM_FLOW_DROPPED
+
+
+GObject.type_register(IdentityPy)
+__gstelementfactory__ = ("identity_py", Gst.Rank.NONE, IdentityPy)
+'''
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker side: runs pipelines (imported only inside the scenario subprocess).
+
+
+class Runner:
+    """Builds, prerolls, times and tears down pipelines; one instance per worker process."""
+
+    def __init__(self, timeout_s=600):
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        from gi.repository import Gst
+
+        Gst.init(None)
+        self.Gst = Gst
+        self.timeout_s = timeout_s
+        # Load the gst-python baseline's plugin before any pipeline runs. Seen with gst-python 1.22
+        # and PyGObject 3.42: when the python plugin was first loaded by a parse_launch after another
+        # pipeline had run in the process, the element was created but its do_transform_ip was
+        # never called (it measured as fast as identity).
+        factory = Gst.ElementFactory.find("identity_py")
+        if factory is not None:
+            factory.load()
+
+    def has_element(self, name):
+        return self.Gst.ElementFactory.find(name) is not None
+
+    def run(self, middles, n, width=320, height=240, setup=None):
+        """Run one pipeline per entry of `middles` at the same time, each `SOURCE ! middle ! SINK`.
+
+        Returns {"seconds": wall time PLAYING -> last EOS, "buffers": timed buffers per pipeline,
+        "stats": [gvarust stats dicts, one per gvarust element]}.
+        """
+        Gst = self.Gst
+        pipelines = []
+        for middle in middles:
+            description = f"{SOURCE.format(n=n, width=width, height=height)} ! {middle} ! {SINK}"
+            pipeline = Gst.parse_launch(description)
+            if setup is not None:
+                setup(pipeline)
+            pipelines.append(pipeline)
+        try:
+            for pipeline in pipelines:
+                pipeline.set_state(Gst.State.PAUSED)
+            for pipeline in pipelines:
+                result, _, _ = pipeline.get_state(self.timeout_s * Gst.SECOND)
+                if result != Gst.StateChangeReturn.SUCCESS:
+                    self._raise_bus_error(pipeline, f"preroll failed ({result.value_nick})")
+            start = time.perf_counter()
+            for pipeline in pipelines:
+                pipeline.set_state(Gst.State.PLAYING)
+            for pipeline in pipelines:
+                msg = pipeline.get_bus().timed_pop_filtered(
+                    self.timeout_s * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR
+                )
+                if msg is None:
+                    raise RuntimeError(f"timeout after {self.timeout_s} s")
+                if msg.type == Gst.MessageType.ERROR:
+                    err, debug = msg.parse_error()
+                    raise RuntimeError(f"{err.message}\n{debug}")
+            seconds = time.perf_counter() - start
+            stats = []
+            for pipeline in pipelines:
+                for element in self._gvarust_elements(pipeline):
+                    stats.append(self._stats(element))
+            for item in stats:
+                # Every buffer, the prerolled one included, went through the callback.
+                if (item.get("calls"), item.get("dropped"), item.get("errors")) != (n, 0, 0):
+                    raise RuntimeError(f"gvarust stats {item} do not match {n} buffers")
+        finally:
+            for pipeline in pipelines:
+                pipeline.set_state(Gst.State.NULL)
+        return {"seconds": seconds, "buffers": n - 1, "pipelines": len(pipelines), "stats": stats}
+
+    def _raise_bus_error(self, pipeline, what):
+        Gst = self.Gst
+        msg = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        if msg is not None:
+            err, debug = msg.parse_error()
+            raise RuntimeError(f"{what}: {err.message}\n{debug}")
+        raise RuntimeError(what)
+
+    def _gvarust_elements(self, pipeline):
+        iterator = pipeline.iterate_elements()
+        found = []
+        while True:
+            result, element = iterator.next()
+            if result != self.Gst.IteratorResult.OK:
+                break
+            factory = element.get_factory()
+            if factory is not None and factory.get_name() == "gvarust":
+                found.append(element)
+        return found
+
+    @staticmethod
+    def _stats(element):
+        structure = element.get_property("stats")
+        fields = ("calls", "dropped", "errors", "callback-mean-us", "callback-max-us", "gil-wait-mean-us", "gil-wait-max-us")
+        return {name: structure.get_value(name) for name in fields if structure.has_field(name)}
+
+
+def load_callback(path, name):
+    """Import a callback file under its own module name (for the PyGObject probe baseline)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gvarust(module, **props):
+    parts = [f"gvarust module={HERE / module}"]
+    for key, value in props.items():
+        value = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'{key}="{quoted}"')
+    return " ".join(parts)
+
+
+def interleaved(runner, variants, repeats, warmup_n, only=None):
+    """variants: {label: (callable(n) -> run result, n)}. Returns {label: [per-run records]}.
+
+    One short warm-up run per variant, then `repeats` rounds, each running every variant once.
+    `only` restricts the run to one label (isolated scenarios run one variant per process).
+    """
+    if only is not None:
+        variants = {label: v for label, v in variants.items() if label == only}
+    results = {label: [] for label in variants}
+    for label, (fn, _) in variants.items():
+        fn(warmup_n)
+    for _ in range(repeats):
+        for label, (fn, n) in variants.items():
+            results[label].append(record(fn(n)))
+    return results
+
+
+def record(run):
+    """One timed run reduced to what the tables use."""
+    out = {
+        "us_per_buffer": run["seconds"] / run["buffers"] * 1e6,
+        "buffers_per_s": run["pipelines"] * run["buffers"] / run["seconds"],
+        "seconds": run["seconds"],
+    }
+    for field in ("callback-mean-us", "gil-wait-mean-us"):
+        if run["stats"]:
+            out[field] = statistics.mean(s[field] for s in run["stats"])
+    return out
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(records):
+    """Medians over the per-run records of one variant."""
+    keys = sorted({key for r in records for key in r})
+    return {key: median([r[key] for r in records if key in r]) for key in keys}
+
+
+# --------------------------------------------------------------------------------------------------
+# Scenarios. Each one: config(args) in the parent, measure(runner, cfg) in the worker (returns a
+# JSON-able dict), tables(result, cfg) in the parent (returns [(title, header, rows, notes)]).
+
+
+class Scenario:
+    key = ""
+    title = ""
+    # Variant labels to run each in its own process, one process per variant and repeat (empty:
+    # the whole scenario runs in one process). Needed when variants would change each other's cost.
+    isolated = ()
+
+    def config(self, args):
+        raise NotImplementedError
+
+    def measure(self, runner, cfg):
+        raise NotImplementedError
+
+    def tables(self, result, cfg):
+        raise NotImplementedError
+
+
+def fmt(value, digits=2):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and value != value:
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+class TrivialCallback(Scenario):
+    key = "1"
+    title = "Per-buffer overhead of a trivial callback (`return True`)"
+    # One process per variant: gvarust keeps a Python thread state on each streaming thread, and
+    # GStreamer reuses streaming threads from a pool, so after a gvarust run the gst-python and
+    # pad-probe baselines in the same process skip the PyGILState_Ensure set-up and look faster
+    # than they are for an application without gvarust (measured: gst-python 22 -> 10 us/buffer).
+    isolated = ("identity", "gvarust-function", "gvarust-class", "gst-python", "pad-probe")
+
+    def config(self, args):
+        return {"n": args.n1 or (300 if args.quick else 20000), "width": 320, "height": 240}
+
+    def measure(self, runner, cfg):
+        n, w, h = cfg["n"], cfg["width"], cfg["height"]
+        trivial = HERE / "trivial.py"
+        probe_module = load_callback(trivial, "gvarust_bench_trivial_probe")
+        Gst = runner.Gst
+
+        def add_probe(pipeline):
+            process_frame = probe_module.process_frame
+
+            def probe(pad, info):
+                if process_frame(info.get_buffer()):
+                    return Gst.PadProbeReturn.OK
+                return Gst.PadProbeReturn.DROP
+
+            pipeline.get_by_name("probed").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+        def variant(middle, setup=None):
+            return lambda count: runner.run([middle], count, w, h, setup)
+
+        variants = {
+            "identity": (variant("identity"), n),
+            "gvarust-function": (variant(gvarust("trivial.py")), n),
+            "gvarust-class": (variant(gvarust("trivial.py", **{"class": "Trivial"})), n),
+        }
+        missing = []
+        if runner.has_element("identity_py"):
+            variants["gst-python"] = (variant("identity_py"), n)
+        else:
+            missing.append("gst-python")
+        variants["pad-probe"] = (variant("identity name=probed", add_probe), n)
+        runs = interleaved(runner, variants, cfg["repeats"], min(200, n), cfg.get("only"))
+
+        # Check that the Python baselines really called the function on every buffer (a counting
+        # stand-in for one short run after the measurements).
+        def counted(install, label, middle, setup=None):
+            calls = []
+
+            def process_frame(frame):
+                calls.append(1)
+                return True
+
+            restore = install(process_frame)
+            try:
+                runner.run([middle], 50, w, h, setup)
+            finally:
+                install(restore)
+            if len(calls) != 50:
+                raise RuntimeError(f"{label}: the Python function ran {len(calls)} times for 50 buffers")
+
+        def swap(module):
+            def install(fn):
+                old, module.process_frame = module.process_frame, fn
+                return old
+
+            return install
+
+        if "gst-python" in runs:
+            counted(swap(sys.modules["identity_py"]), "gst-python", "identity_py")
+        if "pad-probe" in runs:
+            counted(swap(probe_module), "pad probe", "identity name=probed", add_probe)
+        return {"variants": runs, "missing": missing}
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        base = v["identity"]["us_per_buffer"]
+        fn_over = v["gvarust-function"]["us_per_buffer"] - base
+        labels = {
+            "identity": "identity (baseline)",
+            "gvarust-function": "gvarust, function mode",
+            "gvarust-class": "gvarust, class mode",
+            "gst-python": "gst-python BaseTransform (plugin loader)",
+            "pad-probe": "PyGObject pad probe on identity",
+        }
+        rows = []
+        for key, label in labels.items():
+            if key not in v:
+                rows.append([label, "n/a", "n/a", "n/a", "n/a", "n/a"])
+                continue
+            us = v[key]["us_per_buffer"]
+            over = us - base
+            ratio = over / fn_over if key != "identity" and fn_over > 0 else None
+            rows.append([
+                label,
+                fmt(us),
+                fmt(us / base),
+                fmt(over),
+                fmt(ratio, 1) if ratio is not None else ("-" if key == "identity" else "n/a"),
+                fmt(v[key].get("callback-mean-us")) if "callback-mean-us" in v[key] else "-",
+            ])
+        header = ["variant", "us/buffer", "x identity", "over identity (us/buffer)", "overhead x gvarust fn", "gvarust callback-mean-us"]
+        notes = [
+            f"{cfg['width']}x{cfg['height']} BGRx, {cfg['n']} buffers per run ({cfg['n'] - 1} timed), medians of {cfg['repeats']} runs.",
+            "gst-python and the pad probe call the same process_frame() with the Gst.Buffer; gvarust builds a VideoFrame.",
+            "Each variant runs in its own process (a warm-up run, then one timed run; rounds interleave the variants).",
+        ]
+        if result["missing"]:
+            notes.append("not available: " + ", ".join(result["missing"]) + " (is gstreamer1.0-python3-plugin-loader installed?)")
+        return [(f"Scenario 1: {self.title}", header, rows, notes)]
+
+
+class PixelAccess(Scenario):
+    key = "3"
+    title = "Pixel access (`with frame.data() as a: a[0, 0]`) at two frame sizes"
+    SIZES = ((320, 240), (1920, 1080))
+    MODULES = ("trivial.py", "pixels.py", "pixels_read.py")
+    # "own": the element gets the only reference to the buffer (the scenario as specified).
+    # "shared": a tee feeds a second queue-fakesink branch, so the memory is shared while the
+    # callback runs (the README's "writable without copying the pixel memory" case).
+    UPSTREAM = {
+        "own": "{element}",
+        "shared": "tee name=t ! queue ! {element} ! fakesink t. ! queue",
+    }
+
+    def config(self, args):
+        return {
+            "n_small": args.n3_small or (200 if args.quick else 20000),
+            "n_large": args.n3_large or (30 if args.quick else 1000),
+        }
+
+    def measure(self, runner, cfg):
+        variants = {}
+        for upstream, template in self.UPSTREAM.items():
+            for (w, h), n in zip(self.SIZES, (cfg["n_small"], cfg["n_large"])):
+                for module in self.MODULES:
+                    middle = template.format(element=gvarust(module))
+                    variants[f"{upstream}/{w}x{h}/{module}"] = ((lambda count, m=middle, w=w, h=h: runner.run([m], count, w, h)), n)
+        return {"variants": interleaved(runner, variants, cfg["repeats"], 20)}
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        rows = []
+        for upstream in self.UPSTREAM:
+            costs = []
+            for (w, h), n in zip(self.SIZES, (cfg["n_small"], cfg["n_large"])):
+                trivial, pixels, read = (v[f"{upstream}/{w}x{h}/{m}"] for m in self.MODULES)
+                wall = pixels["us_per_buffer"] - trivial["us_per_buffer"]
+                inside = pixels["callback-mean-us"] - trivial["callback-mean-us"]
+                inside_read = read["callback-mean-us"] - trivial["callback-mean-us"]
+                costs.append((wall, inside, inside_read))
+                rows.append([
+                    f"{w}x{h}, {upstream} buffer",
+                    str(n),
+                    fmt(trivial["us_per_buffer"]),
+                    fmt(pixels["us_per_buffer"]),
+                    fmt(wall),
+                    fmt(trivial["callback-mean-us"]),
+                    fmt(pixels["callback-mean-us"]),
+                    fmt(inside),
+                    fmt(inside_read),
+                ])
+            ratios = [fmt(large / small) if small > 0 else "n/a" for small, large in zip(costs[0], costs[1])]
+            rows.append([f"ratio large/small, {upstream} buffer", "-", "-", "-", ratios[0], "-", "-", ratios[1], ratios[2]])
+        header = [
+            "size",
+            "buffers",
+            "trivial us/buffer",
+            "data() us/buffer",
+            "data() cost (wall, us)",
+            "trivial callback-mean-us",
+            "data() callback-mean-us",
+            "data() cost (callback, us)",
+            "data(READ) cost (callback, us)",
+        ]
+        notes = [
+            f"gvarust function mode, medians of {cfg['repeats']} runs. Costs are differences against the trivial "
+            "callback. The wall-clock difference at 1920x1080 is noisy (videotestsrc copies 8 MB per buffer); the "
+            "callback columns come from the element's own `stats` (callback-mean-us) and isolate the callback.",
+            "own buffer: `... ! gvarust ! fakesink` as specified. shared buffer: `... ! tee name=t ! queue ! gvarust "
+            "! fakesink t. ! queue ! fakesink`, so the pixel memory has a second owner while the callback runs. "
+            "data() maps READ|WRITE by default; data(READ) is `frame.data(1)`.",
+        ]
+        return [(f"Scenario 3: {self.title}", header, rows, notes)]
+
+
+class TwoStreams(Scenario):
+    key = "4"
+    title = "Two streams in one process (two pipelines, one gvarust each): the GIL ceiling"
+
+    def config(self, args):
+        return {
+            "n_trivial": args.n4_trivial or (300 if args.quick else 20000),
+            "n_heavy": args.n4_heavy or (30 if args.quick else 2000),
+            "heavy_us": args.heavy_us,
+        }
+
+    def measure(self, runner, cfg):
+        heavy = load_callback(HERE / "heavy.py", "gvarust_bench_heavy_calibration")
+        iterations = calibrate(heavy.work, cfg["heavy_us"])
+        kinds = {
+            "identity": ("identity", cfg["n_trivial"]),
+            "trivial": (gvarust("trivial.py"), cfg["n_trivial"]),
+            "heavy": (gvarust("heavy.py", **{"class": "Heavy", "kwarg": {"iterations": iterations}}), cfg["n_heavy"]),
+        }
+        variants = {}
+        for kind, (middle, n) in kinds.items():
+            for streams in (1, 2):
+                variants[f"{kind}/{streams}"] = ((lambda count, m=middle, s=streams: runner.run([m] * s, count)), n)
+        return {"variants": interleaved(runner, variants, cfg["repeats"], 20), "iterations": iterations}
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        rows = []
+        labels = {
+            "identity": "identity, no Python (machine's ceiling)",
+            "trivial": "gvarust trivial (`return True`)",
+            "heavy": f"gvarust heavy (pure Python, {result['iterations']} iterations)",
+        }
+        for kind, n in (("identity", cfg["n_trivial"]), ("trivial", cfg["n_trivial"]), ("heavy", cfg["n_heavy"])):
+            one, two = v[f"{kind}/1"], v[f"{kind}/2"]
+            rows.append([
+                labels[kind],
+                str(n),
+                fmt(one["buffers_per_s"], 0),
+                fmt(two["buffers_per_s"], 0),
+                fmt(two["buffers_per_s"] / one["buffers_per_s"]),
+                fmt(one["callback-mean-us"]) if "callback-mean-us" in one else "-",
+                fmt(two["callback-mean-us"]) if "callback-mean-us" in two else "-",
+                fmt(two["gil-wait-mean-us"]) if "gil-wait-mean-us" in two else "-",
+            ])
+        header = [
+            "callback",
+            "buffers/stream",
+            "1 stream buffers/s",
+            "2 streams buffers/s (sum)",
+            "scaling (2 vs 1)",
+            "callback-mean-us (1)",
+            "callback-mean-us (2)",
+            "gil-wait-mean-us (2)",
+        ]
+        notes = [
+            f"320x240, medians of {cfg['repeats']} runs; two pipelines started together, timed to the later EOS. "
+            f"A scaling of 2.00 is perfect; the identity row is what this machine gives without Python "
+            f"({os.cpu_count()} cores, shared with anything else running). The heavy callback holds the GIL, "
+            f"so its ceiling is 1.00 whatever the core count.",
+        ]
+        return [(f"Scenario 4: {self.title}", header, rows, notes)]
+
+
+def calibrate(work, target_us):
+    """Iterations of work() that take about target_us microseconds in this interpreter."""
+    iterations = 1000
+    while True:
+        start = time.perf_counter()
+        work(iterations)
+        elapsed_us = (time.perf_counter() - start) * 1e6
+        if elapsed_us > 2000 or iterations > 10_000_000:
+            break
+        iterations *= 2
+    per_iteration = []
+    for _ in range(5):
+        start = time.perf_counter()
+        work(iterations)
+        per_iteration.append((time.perf_counter() - start) * 1e6 / iterations)
+    return max(1, round(target_us / min(per_iteration)))
+
+
+SCENARIOS = [TrivialCallback(), PixelAccess(), TwoStreams()]
+
+
+# --------------------------------------------------------------------------------------------------
+# Parent side.
+
+
+def worker_main(key, cfg_json, out_path):
+    cfg = json.loads(cfg_json)
+    scenario = next(s for s in SCENARIOS if s.key == key)
+    runner = Runner()
+    result = scenario.measure(runner, cfg)
+    result["gstreamer"] = ".".join(map(str, runner.Gst.version()))
+    pathlib.Path(out_path).write_text(json.dumps(result))
+
+
+def machine_header(args, plugin, gstreamer, loadavg):
+    cpu = "unknown CPU"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    versions = {"Python": platform.python_version()}
+    versions["GStreamer"] = gstreamer or "unknown"
+    try:
+        import gi
+
+        versions["PyGObject"] = gi.__version__
+    except ImportError:
+        pass
+    try:
+        import numpy
+
+        versions["numpy"] = numpy.__version__
+    except ImportError:
+        pass
+    rustc = shutil.which("rustc") or str(pathlib.Path.home() / ".cargo" / "bin" / "rustc")
+    try:
+        versions["rustc"] = subprocess.run([rustc, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        pass
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    lines = [
+        "# gvarust benchmark",
+        "",
+        f"- date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- machine: {cpu}, {os.cpu_count()} cores ({usable} usable), {platform.system()} {platform.release()}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- plugin: {plugin}" + (f" (commit {commit})" if commit else ""),
+        f"- load average at start: {' '.join(f'{x:.2f}' for x in loadavg)}",
+        f"- repeats: {args.repeats}{' (quick mode)' if args.quick else ''}",
+    ]
+    return lines
+
+
+def markdown_table(header, rows):
+    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
+    out = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(header, widths)) + " |"]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        out.append("| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))) + " |")
+    return out
+
+
+def build_release():
+    cargo = shutil.which("cargo") or str(pathlib.Path.home() / ".cargo" / "bin" / "cargo")
+    print(f"$ cargo build --release  (in {REPO})", file=sys.stderr, flush=True)
+    subprocess.run([cargo, "build", "--release"], cwd=REPO, check=True)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny N and one repeat: checks that everything runs, measures nothing")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per variant (default 5; 1 with --quick)")
+    parser.add_argument("--plugin-dir", type=pathlib.Path, default=None, help="directory of libgstgvarust.so; skips the cargo build (default: cargo build --release, target/release)")
+    parser.add_argument("--no-build", action="store_true", help="use target/release as it is")
+    parser.add_argument("--scenario", action="append", choices=[s.key for s in SCENARIOS], help="run only this scenario (repeatable)")
+    parser.add_argument("--n1", type=int, help="buffers per run, scenario 1 (default 20000)")
+    parser.add_argument("--n3-small", type=int, help="buffers per run at 320x240, scenario 3 (default 20000)")
+    parser.add_argument("--n3-large", type=int, help="buffers per run at 1920x1080, scenario 3 (default 1000)")
+    parser.add_argument("--n4-trivial", type=int, help="buffers per stream, scenario 4 trivial callback (default 20000)")
+    parser.add_argument("--n4-heavy", type=int, help="buffers per stream, scenario 4 heavy callback (default 2000)")
+    parser.add_argument("--heavy-us", type=float, default=200.0, help="target pure-Python work per buffer of the heavy callback (default 200)")
+    parser.add_argument("--json", type=pathlib.Path, help="also write the raw results to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 5
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.worker:
+        worker_main(args.worker, args.config, args.out)
+        return 0
+
+    if args.plugin_dir is None:
+        if not args.no_build:
+            build_release()
+        plugin_dir = REPO / "target" / "release"
+    else:
+        plugin_dir = args.plugin_dir.resolve()
+    plugin = plugin_dir / "libgstgvarust.so"
+    if not plugin.exists():
+        sys.exit(f"{plugin} not found")
+
+    started = time.monotonic()
+    loadavg = os.getloadavg()
+    output = []
+    raw = {}
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="gvarust-bench-") as tmp:
+        tmp = pathlib.Path(tmp)
+        (tmp / "python").mkdir()
+        # Only the element's library goes on the plugin path (not the whole target directory, which
+        # holds other shared objects the plugin scanner would try to load).
+        (tmp / plugin.name).symlink_to(plugin)
+        (tmp / "python" / "identity_py.py").write_text(IDENTITY_PY.format(callback=str(HERE / "trivial.py")))
+        env = dict(os.environ)
+        env["GST_PLUGIN_PATH"] = str(tmp)
+        env["GST_REGISTRY"] = str(tmp / "registry.bin")
+        env.pop("GST_PLUGIN_PATH_1_0", None)
+        env.pop("GST_REGISTRY_1_0", None)
+        for scenario in SCENARIOS:
+            if args.scenario and scenario.key not in args.scenario:
+                continue
+            cfg = scenario.config(args)
+            cfg["repeats"] = args.repeats
+            print(f"running scenario {scenario.key}: {scenario.title} ...", file=sys.stderr, flush=True)
+            t0 = time.monotonic()
+            if scenario.isolated:
+                # Round after round, each variant once, each run in a fresh process.
+                jobs = [dict(cfg, repeats=1, only=label) for _ in range(args.repeats) for label in scenario.isolated]
+            else:
+                jobs = [cfg]
+            result = None
+            for index, job in enumerate(jobs):
+                out_path = tmp / f"scenario-{scenario.key}-{index}.json"
+                proc = subprocess.run(
+                    [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", scenario.key, "--config", json.dumps(job), "--out", str(out_path)],
+                    env=env,
+                    cwd=str(HERE),
+                )
+                if proc.returncode != 0 or not out_path.exists():
+                    result = None
+                    break
+                part = json.loads(out_path.read_text())
+                if result is None:
+                    result = part
+                else:
+                    for label, records in part["variants"].items():
+                        result["variants"].setdefault(label, []).extend(records)
+            if result is None:
+                failed.append(scenario.key)
+                output += ["", f"## Scenario {scenario.key}: {scenario.title}", "", f"FAILED (worker exit status {proc.returncode})"]
+                continue
+            print(f"  done in {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
+            raw[scenario.key] = {"config": cfg, "result": result}
+            for title, header, rows, notes in scenario.tables(result, cfg):
+                output += ["", f"## {title}", ""]
+                output += markdown_table(header, rows)
+                output += [""] + notes
+    gstreamer = next((r["result"].get("gstreamer") for r in raw.values()), None)
+    output = machine_header(args, plugin, gstreamer, loadavg) + output
+    output += ["", f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; total {time.monotonic() - started:.0f} s"]
+    print("\n".join(output), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

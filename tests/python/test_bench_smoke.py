@@ -1,0 +1,107 @@
+"""The benchmark harness (examples/bench/bench.py) runs end to end in quick mode.
+
+This checks the structure of its report (every scenario, every row, numbers in the cells), never
+the speed: quick mode runs a few hundred buffers once, so its numbers mean nothing.
+The bench runs as a subprocess with its own GStreamer registry and plugin path.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BENCH = REPO / "examples" / "bench" / "bench.py"
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+EXPECTED = {
+    "Scenario 1": [
+        "identity (baseline)",
+        "gvarust, function mode",
+        "gvarust, class mode",
+        "gst-python BaseTransform (plugin loader)",
+        "PyGObject pad probe on identity",
+    ],
+    "Scenario 3": [
+        "320x240, own buffer",
+        "1920x1080, own buffer",
+        "ratio large/small, own buffer",
+        "320x240, shared buffer",
+        "1920x1080, shared buffer",
+        "ratio large/small, shared buffer",
+    ],
+    "Scenario 4": [
+        "identity, no Python",
+        "gvarust trivial (`return True`)",
+        "gvarust heavy (pure Python",
+    ],
+}
+
+
+def _plugin_dir():
+    configured = os.environ.get("GVARUST_PLUGIN_DIR")
+    candidates = [pathlib.Path(configured)] if configured else [REPO / "target" / "debug", REPO / "target" / "release"]
+    for directory in candidates:
+        if (directory / "libgstgvarust.so").exists():
+            return directory
+    raise RuntimeError(f"libgstgvarust.so not found in {candidates}; run `cargo build` first")
+
+
+def _sections(report):
+    """{"Scenario N": [table rows as lists of cells]} from the markdown report."""
+    sections = {}
+    current = None
+    for line in report.splitlines():
+        if line.startswith("## Scenario "):
+            current = sections.setdefault(line[3:].split(":")[0], [])
+            continue
+        if current is not None and line.startswith("|") and not line.startswith("|-"):
+            current.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return sections
+
+
+def test_bench_quick_mode_reports_every_scenario(tmp_path):
+    env = dict(os.environ)
+    for name in ("GST_PLUGIN_PATH", "GST_REGISTRY"):
+        env.pop(name, None)
+    raw = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [PYTHON, str(BENCH), "--quick", "--plugin-dir", str(_plugin_dir()), "--json", str(raw)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = proc.stdout
+    for header in ("# gvarust benchmark", "- machine:", "- date:", "GStreamer 1.", "Python 3."):
+        assert header in report, report
+    assert "FAILED" not in report, report
+
+    sections = _sections(report)
+    assert sorted(sections) == sorted(EXPECTED), report
+    for scenario, labels in EXPECTED.items():
+        header, *rows = sections[scenario]
+        assert len(rows) == len(labels), f"{scenario}: {rows}"
+        for label, row in zip(labels, rows):
+            assert row[0].startswith(label), f"{scenario}: {row[0]!r} is not {label!r}"
+            assert len(row) == len(header), row
+            cells = row[1:]
+            # "-": does not apply. "n/a": a ratio whose denominator is not positive, which quick mode's
+            # tiny runs can produce; measured values themselves are always numbers (checked below).
+            assert all(NUMBER.match(cell) or cell in ("-", "n/a") for cell in cells), f"{scenario}: {row}"
+            assert any(NUMBER.match(cell) for cell in cells), f"{scenario}: no number in {row}"
+    # Measured values (not ratios) are numbers in every row.
+    for row in sections["Scenario 1"][1:]:
+        assert NUMBER.match(row[1]) and NUMBER.match(row[3]), row
+    for row in sections["Scenario 3"][1:]:
+        if not row[0].startswith("ratio"):
+            assert all(NUMBER.match(cell) for cell in row[1:]), row
+    for row in sections["Scenario 4"][1:]:
+        assert all(NUMBER.match(cell) for cell in row[1:5]), row
+        if row[0].startswith("gvarust"):
+            assert all(NUMBER.match(cell) for cell in row[5:]), row
+    assert raw.exists() and raw.stat().st_size > 0
