@@ -25,9 +25,14 @@ use crate::region as roi_model;
 /// All access happens with the GIL held, and the element invalidates the slot
 /// with the GIL held before the buffer moves on, so a pointer read from the slot
 /// stays valid for the duration of one Python method call.
+///
+/// A slot built from a PyGObject `Gst.Buffer` (pad-probe use) instead holds that
+/// wrapper, so the buffer stays valid as long as the frame does.
 #[derive(Debug)]
 pub struct BufferSlot {
     buffer: AtomicPtr<gst::ffi::GstBuffer>,
+    /// The PyGObject wrapper the slot was built from, if any.
+    owner: Option<Py<PyAny>>,
 }
 
 impl BufferSlot {
@@ -36,7 +41,18 @@ impl BufferSlot {
     pub fn new(buffer: &mut gst::BufferRef) -> Arc<Self> {
         Arc::new(BufferSlot {
             buffer: AtomicPtr::new(buffer.as_mut_ptr()),
+            owner: None,
         })
+    }
+
+    /// A slot over the buffer of a PyGObject `Gst.Buffer`, valid while the
+    /// slot (which keeps the wrapper) lives.
+    pub fn from_py_buffer(buffer: &Bound<'_, PyAny>) -> PyResult<Arc<Self>> {
+        let ptr = super::pygobject::buffer_pointer(buffer)?;
+        Ok(Arc::new(BufferSlot {
+            buffer: AtomicPtr::new(ptr),
+            owner: Some(buffer.clone().unbind()),
+        }))
     }
 
     /// Detaches the slot from its buffer; later use raises `InvalidatedError`.
@@ -201,6 +217,28 @@ pub struct Frame {
 
 #[pymethods]
 impl Frame {
+    /// `Frame(buffer)`: metadata and messages of a PyGObject `Gst.Buffer`
+    /// (for example in a pad probe). The frame keeps the buffer alive.
+    #[new]
+    fn py_new(buffer: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Frame {
+            slot: BufferSlot::from_py_buffer(buffer)?,
+        })
+    }
+
+    /// The frame's buffer as a PyGObject `Gst.Buffer`.
+    ///
+    /// For a frame built from a `Gst.Buffer`, that same object. Inside a gvarust
+    /// callback, a new wrapper holding its own reference: while it is referenced
+    /// the buffer counts as shared, so metadata writes raise `NotWritableError`.
+    fn buffer(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let buffer = self.slot.buffer()?;
+        match &self.slot.owner {
+            Some(owner) => Ok(owner.clone_ref(py)),
+            None => Ok(super::pygobject::buffer_to_py(py, buffer)?.unbind()),
+        }
+    }
+
     /// Presentation timestamp in nanoseconds, or `None`.
     #[getter]
     fn pts(&self) -> PyResult<Option<u64>> {
@@ -350,6 +388,34 @@ pub struct VideoFrame {
 
 #[pymethods]
 impl VideoFrame {
+    /// `VideoFrame(buffer, video_info=None, caps=None)` over a PyGObject
+    /// `Gst.Buffer`. Geometry comes from `video_info` (a `GstVideo.VideoInfo`),
+    /// else from `caps` (a `Gst.Caps`), else from the buffer's `GstVideoMeta`;
+    /// without any, only metadata and messages work.
+    #[new]
+    #[pyo3(signature = (buffer, video_info=None, caps=None))]
+    fn py_new(
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        video_info: Option<&Bound<'_, PyAny>>,
+        caps: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let slot = BufferSlot::from_py_buffer(buffer)?;
+        let stream = match (video_info, caps) {
+            (Some(info), _) => VideoStream::with_py_info(
+                py,
+                Some(super::pygobject::video_info_from_py(info)?),
+                info.clone().unbind(),
+            ),
+            (None, Some(caps)) => {
+                let caps = super::pygobject::caps_from_py(caps)?;
+                VideoStream::new(gst_video::VideoInfo::from_caps(&caps).ok())
+            }
+            (None, None) => VideoStream::new(None),
+        };
+        Ok(PyClassInitializer::from(Frame { slot }).add_subclass(VideoFrame::from_stream(&stream)))
+    }
+
     /// Frame width in pixels (raises `RuntimeError` without video info).
     #[getter]
     fn width(&self) -> PyResult<u32> {
@@ -776,6 +842,32 @@ pub struct AudioFrame {
 
 #[pymethods]
 impl AudioFrame {
+    /// `AudioFrame(buffer, audio_info=None, caps=None)` over a PyGObject
+    /// `Gst.Buffer`; the format comes from `audio_info` (a `GstAudio.AudioInfo`)
+    /// or `caps` (a `Gst.Caps`).
+    #[new]
+    #[pyo3(signature = (buffer, audio_info=None, caps=None))]
+    fn py_new(
+        buffer: &Bound<'_, PyAny>,
+        audio_info: Option<&Bound<'_, PyAny>>,
+        caps: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let slot = BufferSlot::from_py_buffer(buffer)?;
+        let info = match (audio_info, caps) {
+            (Some(info), _) => Some(super::pygobject::audio_info_from_py(info)?),
+            (None, Some(caps)) => {
+                let caps = super::pygobject::caps_from_py(caps)?;
+                gst_audio::AudioInfo::from_caps(&caps).ok()
+            }
+            (None, None) => None,
+        };
+        Ok(
+            PyClassInitializer::from(Frame { slot }).add_subclass(AudioFrame {
+                info: info.map(Arc::new),
+            }),
+        )
+    }
+
     /// Sample rate in Hz (raises `RuntimeError` without audio info).
     #[getter]
     fn rate(&self) -> PyResult<u32> {

@@ -8,8 +8,10 @@
 mod event;
 mod frame;
 mod pixels;
+mod pygobject;
 mod region;
 mod tensor;
+mod util;
 mod values;
 
 use pyo3::prelude::*;
@@ -56,6 +58,7 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("util", util::util_module(py, "gvarust.util")?)?;
     Ok(())
 }
 
@@ -83,7 +86,16 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     ] {
         compat.setattr(name, module.getattr(name)?)?;
     }
-    let mut modules = vec![("gvarust".to_string(), module.clone())];
+    let mut modules = vec![
+        ("gvarust".to_string(), module.clone()),
+        (
+            "gvarust.util".to_string(),
+            module.getattr("util")?.cast_into::<PyModule>()?,
+        ),
+    ];
+    let compat_util = util::util_module(py, "gstgva.util")?;
+    compat.setattr("util", &compat_util)?;
+    modules.push(("gstgva.util".to_string(), compat_util));
     for (sub, names) in [
         ("video_frame", &["VideoFrame"][..]),
         ("audio", &["AudioFrame"][..]),

@@ -1,0 +1,3 @@
+"""Compatibility name for gstgva.audio: gvarust's classes."""
+
+from gvarust import AudioFrame  # noqa: F401

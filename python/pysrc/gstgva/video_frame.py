@@ -1,0 +1,3 @@
+"""Compatibility name for gstgva.video_frame: gvarust's classes."""
+
+from gvarust import VideoFrame  # noqa: F401
