@@ -31,6 +31,8 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_FUNCTION: &str = "process_frame";
 const DEFAULT_SLOW_CALL_WARNING: f64 = 5.0;
+/// How often `reload=true` looks at the module file's modification time.
+const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What the properties say. Changed only in NULL/READY (except `on-error` and
 /// `slow-call-warning`, which apply at once).
@@ -47,6 +49,7 @@ struct Settings {
     kwarg_error: Option<String>,
     on_error: OnError,
     slow_call_warning: f64,
+    reload: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             kwarg_error: None,
             on_error: OnError::default(),
             slow_call_warning: DEFAULT_SLOW_CALL_WARNING,
+            reload: false,
         }
     }
 }
@@ -100,11 +104,24 @@ impl WarningLimiter {
     }
 }
 
+/// With `reload=true`: the module file to watch and how to load it again.
+struct ReloadWatch {
+    spec: CallbackSpec,
+    path: std::path::PathBuf,
+    modified: Option<std::time::SystemTime>,
+    next_check: Instant,
+}
+
+fn modification_time(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 /// Everything one run (start to stop) builds.
 struct State {
     callback: Callback,
     frame_kind: FrameKind,
     warnings: WarningLimiter,
+    reload: Option<ReloadWatch>,
 }
 
 /// Per-run callback statistics, kept with relaxed atomics (no lock per buffer).
@@ -280,6 +297,65 @@ impl GvaRust {
         }
     }
 
+    /// With `reload=true`, picks up a changed module file before the next buffer:
+    /// the new code is loaded and started first, and only when that worked does
+    /// it replace the running code (whose `on_stop()` then runs). A failed reload
+    /// keeps the previous code and posts a warning with the traceback.
+    fn maybe_reload(&self, py: pyo3::Python<'_>, state: &mut State, now: Instant) {
+        let Some(watch) = state.reload.as_mut() else {
+            return;
+        };
+        if now < watch.next_check {
+            return;
+        }
+        watch.next_check = now + RELOAD_CHECK_INTERVAL;
+        let modified = modification_time(&watch.path);
+        if modified == watch.modified {
+            return;
+        }
+        watch.modified = modified;
+        let mut spec = watch.spec.clone();
+        spec.reload_named_module = true;
+        let shown = watch.path.display().to_string();
+        let loaded = Callback::load(py, &spec).and_then(|new| match new.on_start(py) {
+            Ok(()) => Ok(new),
+            Err(failure) => {
+                new.unload(py);
+                Err(failure)
+            }
+        });
+        match loaded {
+            Ok(new) => {
+                let old = std::mem::replace(&mut state.callback, new);
+                if let Err(failure) = old.on_stop(py) {
+                    gst::element_imp_warning!(
+                        self,
+                        gst::LibraryError::Failed,
+                        ("{}", failure.message),
+                        ["{}", failure.debug]
+                    );
+                }
+                old.unload(py);
+                *self.clock.label.lock().unwrap() =
+                    format!("Python callback {}", state.callback.function_label());
+                gst::info!(CAT, imp = self, "reloaded '{shown}'");
+            }
+            Err(failure) => {
+                state.callback.register_module(py);
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Init,
+                    (
+                        "Reloading '{}' failed, the previous code keeps running: {}",
+                        shown,
+                        failure.message
+                    ),
+                    ["{}", failure.debug]
+                );
+            }
+        }
+    }
+
     fn on_error_mode(&self) -> OnError {
         self.settings.lock().unwrap().on_error
     }
@@ -430,6 +506,16 @@ impl ObjectImpl for GvaRust {
                     .default_value(DEFAULT_SLOW_CALL_WARNING)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecBoolean::builder("reload")
+                    .nick("Reload on change")
+                    .blurb(
+                        "For development: when the module file changes (checked a few times a second), \
+                         load it again before the next buffer (class re-instantiated, on_stop()/on_start() \
+                         called); a reload that fails keeps the previous code and posts a warning",
+                    )
+                    .default_value(false)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
                     .nick("Statistics")
                     .blurb(
@@ -551,6 +637,10 @@ impl ObjectImpl for GvaRust {
                     settings.slow_call_warning
                 );
             }
+            "reload" => {
+                settings.reload = value.get().expect("type checked upstream");
+                gst::info!(CAT, imp = self, "reload set to {}", settings.reload);
+            }
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -567,6 +657,7 @@ impl ObjectImpl for GvaRust {
                 .to_value(),
             "on-error" => settings.on_error.to_value(),
             "slow-call-warning" => settings.slow_call_warning.to_value(),
+            "reload" => settings.reload.to_value(),
             "stats" => self.stats.structure().to_value(),
             other => unreachable!("unknown property {other}"),
         }
@@ -677,11 +768,22 @@ impl BaseTransformImpl for GvaRust {
         );
 
         let sink_caps = element.sink_pad().current_caps();
-        pyhost::attach(|_py| {
+        pyhost::attach(|py| {
+            let reload = settings
+                .reload
+                .then(|| callback.source_file(py, &spec))
+                .flatten()
+                .map(|path| ReloadWatch {
+                    modified: modification_time(&path),
+                    path,
+                    spec: spec.clone(),
+                    next_check: Instant::now() + RELOAD_CHECK_INTERVAL,
+                });
             *self.state.lock().unwrap() = Some(State {
                 callback,
                 frame_kind: FrameKind::from_caps(sink_caps.as_deref()),
                 warnings: WarningLimiter::default(),
+                reload,
             });
         });
         self.stats.reset();
@@ -787,6 +889,9 @@ impl BaseTransformImpl for GvaRust {
             };
             let _running = pyhost::running_for(element.upcast_ref());
             let call_start = Instant::now();
+            if state.reload.is_some() {
+                self.maybe_reload(py, state, call_start);
+            }
             self.clock.started.store(monotonic_ns(), Ordering::Release);
             let outcome = state.callback.process_buffer(py, &state.frame_kind, buffer);
             self.clock.started.store(0, Ordering::Release);

@@ -269,6 +269,32 @@ impl Callback {
         })
     }
 
+    /// The source file of the loaded module (a file module's path, or a named
+    /// module's `__file__`), for reloading when it changes.
+    pub fn source_file(&self, py: Python<'_>, spec: &CallbackSpec) -> Option<std::path::PathBuf> {
+        if spec.module_is_path() {
+            return Some(std::path::PathBuf::from(&spec.module));
+        }
+        self.module
+            .bind(py)
+            .getattr("__file__")
+            .ok()
+            .and_then(|f| f.extract::<String>().ok())
+            .map(std::path::PathBuf::from)
+    }
+
+    /// Registers this run's file module in `sys.modules` again (after a failed
+    /// reload replaced or removed the entry).
+    pub fn register_module(&self, py: Python<'_>) {
+        if let Some(name) = &self.file_module_name {
+            if let Err(err) =
+                host_module(py).call_method1("register_module", (name, self.module.bind(py)))
+            {
+                err.print(py);
+            }
+        }
+    }
+
     /// `process_frame()` or `Class.method()`, as error messages name the callable.
     pub fn function_label(&self) -> &str {
         &self.function_label

@@ -24,13 +24,23 @@ def load_file_module(name, path):
     loader = importlib.machinery.SourceFileLoader(name, path)
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
+    previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
         loader.exec_module(module)
     except BaseException:
-        sys.modules.pop(name, None)
+        # A failed (re)load leaves sys.modules as it was.
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
         raise
     return module
+
+
+def register_module(name, module):
+    """Make ``module`` the one ``sys.modules`` knows as ``name`` again."""
+    sys.modules[name] = module
 
 
 def import_named_module(name, reload):
