@@ -205,6 +205,22 @@ impl FrameKind {
     }
 }
 
+/// The Python helpers behind `to_dict()`/`to_json()` (export.py), loaded once.
+fn export_helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static EXPORT: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    const SOURCE: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(include_str!("export.py"), "\0").as_bytes(),
+    ) {
+        Ok(source) => source,
+        Err(_) => panic!("export.py contains a NUL byte"),
+    };
+    EXPORT
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(PyModule::from_code(py, SOURCE, c"gvarust/export.py", c"gvarust._export")?.unbind())
+        })
+        .map(|module| module.bind(py))
+}
+
 fn clock_time(time: Option<gst::ClockTime>) -> Option<u64> {
     time.map(gst::ClockTime::nseconds)
 }
@@ -582,6 +598,27 @@ impl VideoFrame {
         } else {
             Err(not_here())
         }
+    }
+
+    /// The frame's metadata as a `dict` in the JSON layout of DL Streamer's
+    /// `gvametaconvert`: `objects` (one per region: `x`, `y`, `w`, `h`,
+    /// `region_id`, `roi_type`, `detection` with `bounding_box`, `confidence`,
+    /// `label_id`, `label`, and each classification by name), `tensors`,
+    /// `resolution` and `timestamp` (the PTS in nanoseconds). Tensor data is
+    /// left out unless `include_data=True`.
+    #[pyo3(signature = (include_data=false))]
+    fn to_dict<'py>(slf: &Bound<'py, Self>, include_data: bool) -> PyResult<Bound<'py, PyAny>> {
+        export_helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
+    }
+
+    /// `to_dict()` serialized as JSON text (`indent` as in `json.dumps`).
+    #[pyo3(signature = (include_data=false, indent=None))]
+    fn to_json<'py>(
+        slf: &Bound<'py, Self>,
+        include_data: bool,
+        indent: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        export_helpers(slf.py())?.call_method1("frame_to_json", (slf, include_data, indent))
     }
 
     /// The stream's video info: a PyGObject `GstVideo.VideoInfo` when PyGObject

@@ -1,0 +1,122 @@
+"""VideoFrame.to_dict() / to_json(): the frame's metadata in the JSON layout of
+DL Streamer's gvametaconvert, so existing consumers can read it.
+
+Runs on the public classes only; loaded once into the native module.
+"""
+
+import json
+
+
+def _tensor_dict(tensor, include_data):
+    out = {}
+    for key, value in (
+        ("precision", tensor.precision_as_string()),
+        ("layout", tensor.layout_as_string()),
+    ):
+        if value and value not in ("UNSPECIFIED", "ANY"):
+            out[key] = value
+    if tensor.has_field("dims"):
+        out["dims"] = list(tensor.dims())
+    out["name"] = tensor.name()
+    for key in ("model_name", "layer_name", "format"):
+        value = tensor[key]
+        if isinstance(value, str) and value:
+            out[key] = value
+    if not tensor.is_detection():
+        label = tensor["label"]
+        if isinstance(label, str) and label:
+            out["label"] = label
+    for key in ("confidence", "label_id"):
+        if tensor.has_field(key):
+            out[key] = tensor[key]
+    if include_data:
+        data = tensor.data()
+        if data is not None:
+            out["data"] = data.tolist()
+    return out
+
+
+def _classification(tensor):
+    out = {}
+    label = tensor["label"]
+    if isinstance(label, str) and label:
+        out["label"] = label
+    model = tensor["model_name"]
+    if isinstance(model, str) and model:
+        out["model"] = {"name": model}
+    for key in ("confidence", "label_id"):
+        if tensor.has_field(key):
+            out[key] = tensor[key]
+    return out
+
+
+def _attribute_name(tensor):
+    name = tensor["attribute_name"]
+    return name if isinstance(name, str) and name else tensor.name()
+
+
+def _region_dict(roi, include_data):
+    rect = roi.rect()
+    out = {"x": rect.x, "y": rect.y, "w": rect.w, "h": rect.h, "region_id": roi.region_id()}
+    object_id = roi.object_id()
+    if object_id:
+        out["id"] = object_id
+    label = roi.label()
+    if label:
+        out["roi_type"] = label
+    tensors = []
+    for tensor in roi.tensors():
+        if tensor.is_detection():
+            box = {key: tensor[key] for key in ("x_min", "x_max", "y_min", "y_max")}
+            if all(isinstance(v, float) for v in box.values()):
+                detection = {"bounding_box": box}
+                if tensor.has_field("confidence"):
+                    detection["confidence"] = tensor["confidence"]
+                if tensor.has_field("label_id"):
+                    detection["label_id"] = tensor["label_id"]
+                if label:
+                    detection["label"] = label
+                out["detection"] = detection
+                extra = tensor["extra_params_json"]
+                if isinstance(extra, str) and extra:
+                    try:
+                        out["extra_params"] = json.loads(extra)
+                    except ValueError:
+                        pass
+        elif tensor.has_field("label"):
+            out[_attribute_name(tensor)] = _classification(tensor)
+        if include_data:
+            tensors.append(_tensor_dict(tensor, include_data))
+    if include_data:
+        out["tensors"] = tensors
+    return out
+
+
+def frame_to_dict(frame, include_data=False):
+    """The metadata of ``frame`` as gvametaconvert lays it out."""
+    result = {}
+    info = frame.video_info()
+    width = height = None
+    if info is not None:
+        width, height = info.width, info.height
+        result["resolution"] = {"width": width, "height": height}
+    if frame.pts is not None:
+        result["timestamp"] = frame.pts
+    objects = [_region_dict(roi, include_data) for roi in frame.regions()]
+    frame_tensors = list(frame.tensors())
+    classified = [t for t in frame_tensors if t.has_field("label") or t.has_field("label_id")]
+    if classified and width is not None:
+        whole = {"x": 0, "y": 0, "w": width, "h": height}
+        for tensor in classified:
+            whole[_attribute_name(tensor)] = _classification(tensor)
+        objects.append(whole)
+    if objects:
+        result["objects"] = objects
+    raw = [_tensor_dict(t, include_data) for t in frame_tensors if not t.has_field("type")]
+    if raw:
+        result["tensors"] = raw
+    return result
+
+
+def frame_to_json(frame, include_data=False, indent=None):
+    return json.dumps(frame_to_dict(frame, include_data), indent=indent)
