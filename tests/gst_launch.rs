@@ -133,6 +133,7 @@ fn gst_inspect_documents_every_property() {
         "kwarg",
         "on-error",
         "slow-call-warning",
+        "reload",
         "stats",
     ] {
         assert!(
@@ -254,6 +255,46 @@ fn callbacks_import_packages_of_the_activated_virtual_environment() {
             "venv module says hello from the venv; prefix={}",
             venv.display()
         )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn install_script_puts_the_plugin_where_gstreamer_finds_it() {
+    let home = std::env::temp_dir().join(format!("gvarust-test-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh");
+    let mut install = Command::new("bash");
+    install
+        .arg(&script)
+        .arg("--no-build")
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env("GVARUST_PLUGIN", plugin_dir().join("libgstgvarust.so"));
+    let out = output_within_a_minute(install);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let installed = home.join(".local/share/gstreamer-1.0/plugins/libgstgvarust.so");
+    assert!(installed.exists());
+
+    // No GST_PLUGIN_PATH: GStreamer finds it in the user's plugin directory.
+    let mut inspect = gst_command("gst-inspect-1.0");
+    inspect
+        .env_remove("GST_PLUGIN_PATH")
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .arg("gvarust");
+    let out = output_within_a_minute(inspect);
+    let stdout = text(&out.stdout);
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&installed.display().to_string()),
         "{stdout}"
     );
 }
