@@ -298,3 +298,44 @@ fn install_script_puts_the_plugin_where_gstreamer_finds_it() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
+    // A library that makes the process look like it runs Python 3.12: the
+    // plugin's C API calls bind to it the way they would bind to a 3.12 host.
+    let dir = std::env::temp_dir().join(format!("gvarust-fake-python-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("fake.c");
+    std::fs::write(
+        &source,
+        "const char *Py_GetVersion(void) { return \"3.12.9 (fake host interpreter)\"; }\n",
+    )
+    .unwrap();
+    let library = dir.join("libfakepython.so");
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .status()
+        .expect("a C compiler (cc) runs");
+    assert!(status.success());
+
+    let mut command = gst_command("gst-launch-1.0");
+    command.env("LD_PRELOAD", &library).args(
+        format!(
+            "videotestsrc num-buffers=1 ! gvarust module={} ! fakesink",
+            callback("frames.py")
+        )
+        .split_whitespace(),
+    );
+    let out = output_within_a_minute(command);
+    let _ = std::fs::remove_dir_all(&dir);
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains(
+            "Cannot start Python: the host process runs Python 3.12.9, but gvarust was built for Python 3.11"
+        ),
+        "{all}"
+    );
+}

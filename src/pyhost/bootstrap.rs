@@ -49,27 +49,17 @@ fn major_minor(version: &str) -> &str {
     }
 }
 
-/// Another libpython in the process (a host application on a different Python
-/// version) would mean two interpreters sharing C extensions: refuse clearly.
+/// The interpreter this code binds to must be the Python version it was compiled
+/// for. A host application on another Python (a static `python3.12`, or one
+/// whose `libpython3.12` is global) makes the C API calls bind to that
+/// interpreter, whose structures differ: refuse clearly before touching it.
 fn check_host_python() -> Result<(), String> {
-    // SAFETY: dlsym with RTLD_DEFAULT and a valid C string only looks a symbol up.
-    let global = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"Py_GetVersion".as_ptr()) };
-    let ours = ffi::Py_GetVersion as *const () as *mut libc::c_void;
-    if global.is_null() || global == ours {
-        return Ok(());
-    }
-    // SAFETY: the symbol is the Py_GetVersion of another libpython loaded in this
-    // process; it has the C signature `const char *Py_GetVersion(void)`.
-    let foreign: unsafe extern "C" fn() -> *const std::os::raw::c_char =
-        unsafe { std::mem::transmute(global) };
-    let host = version_of(foreign);
-    let linked = version_of(ffi::Py_GetVersion);
-    if major_minor(&host) != major_minor(&linked) {
+    const BUILT_FOR: &str = env!("GVARUST_BUILD_PYTHON_VERSION");
+    let running = version_of(ffi::Py_GetVersion);
+    if major_minor(&running) != BUILT_FOR {
         return Err(format!(
-            "the host process runs Python {host}, but gvarust was built against Python {} \
-             (libpython{}); rebuild gvarust with PYO3_PYTHON pointing at the host's Python",
-            linked,
-            major_minor(&linked)
+            "the host process runs Python {running}, but gvarust was built for Python {BUILT_FOR}; \
+             rebuild gvarust with PYO3_PYTHON pointing at the host's Python"
         ));
     }
     Ok(())
