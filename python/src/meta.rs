@@ -804,16 +804,48 @@ impl AudioEventMeta {
         unsafe { crate::region::ParamsIterMut::new(self.0.params) }
     }
 
-    /// Appends a parameter structure.
-    pub fn add_param(&mut self, structure: gst::Structure) {
+    /// Appends a parameter structure and returns it, writable (now owned by the meta).
+    pub fn add_param(&mut self, structure: gst::Structure) -> &mut gst::StructureRef {
+        let ptr = structure.into_glib_ptr();
         // SAFETY: `params` is a list we own; the appended structure becomes owned by the list
-        // (the free function releases it).
+        // (the free function releases it), and `&mut self` borrows it exclusively for the
+        // returned reference's lifetime.
         unsafe {
-            self.0.params = glib::ffi::g_list_append(
-                self.0.params,
-                structure.into_glib_ptr() as glib::ffi::gpointer,
-            );
+            self.0.params = glib::ffi::g_list_append(self.0.params, ptr as glib::ffi::gpointer);
+            gst::StructureRef::from_glib_borrow_mut(ptr)
         }
+    }
+
+    /// The parameter structure stored at address `ptr`, if it is (still) one of the event's
+    /// parameters. The address identifies a structure across calls; it is only compared, never
+    /// dereferenced unless found in the list.
+    pub fn param_by_ptr(&self, ptr: *const gst::ffi::GstStructure) -> Option<&gst::StructureRef> {
+        self.params().find(|s| std::ptr::eq(s.as_ptr(), ptr))
+    }
+
+    /// The parameter structure stored at address `ptr`, writable (see
+    /// [`AudioEventMeta::param_by_ptr`]).
+    pub fn param_by_ptr_mut(
+        &mut self,
+        ptr: *const gst::ffi::GstStructure,
+    ) -> Option<&mut gst::StructureRef> {
+        self.params_mut().find(|s| std::ptr::eq(s.as_ptr(), ptr))
+    }
+
+    /// The first parameter structure named `detection` (what `gvaaudiodetect` attaches, with
+    /// `label_id`, `confidence`, `start_timestamp` and `end_timestamp`), if any.
+    pub fn detection(&self) -> Option<&gst::StructureRef> {
+        self.param("detection")
+    }
+
+    /// The detection's `confidence` (a double), if any.
+    pub fn confidence(&self) -> Option<f64> {
+        self.detection()?.get::<f64>("confidence").ok()
+    }
+
+    /// The detection's `label_id` (an int), if any.
+    pub fn label_id(&self) -> Option<i32> {
+        self.detection()?.get::<i32>("label_id").ok()
     }
 }
 
@@ -1131,5 +1163,35 @@ mod tests {
         let pa = a.params().next().unwrap() as *const gst::StructureRef;
         let pb = b.params().next().unwrap() as *const gst::StructureRef;
         assert_ne!(pa, pb);
+    }
+
+    #[test]
+    fn audio_event_detection_and_params_by_address() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let mut m = AudioEventMeta::add(b, "Dog", 0, 5).unwrap();
+        assert_eq!(
+            (m.detection().is_none(), m.confidence(), m.label_id()),
+            (true, None, None)
+        );
+        let other = m.add_param(gst::Structure::new_empty("text")).as_ptr();
+        let det = m
+            .add_param(
+                gst::Structure::builder("detection")
+                    .field("confidence", 0.25f64)
+                    .field("label_id", 7i32)
+                    .build(),
+            )
+            .as_ptr();
+        assert_eq!((m.confidence(), m.label_id()), (Some(0.25), Some(7)));
+        assert_eq!(m.param_by_ptr(det).unwrap().name(), "detection");
+        m.param_by_ptr_mut(other).unwrap().set("label", "woof");
+        assert_eq!(
+            m.param("text").unwrap().get::<&str>("label").unwrap(),
+            "woof"
+        );
+        let foreign = gst::Structure::new_empty("detection");
+        assert!(m.param_by_ptr(foreign.as_ptr()).is_none());
     }
 }

@@ -1,3 +1,3 @@
 """Compatibility name for gstgva.audio: gvarust's classes."""
 
-from gvarust import AudioFrame  # noqa: F401
+from gvarust import AudioEvent, AudioEventMeta, AudioFrame, Segment  # noqa: F401

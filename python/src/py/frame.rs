@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use super::audio::{AudioEvent, AudioStream};
 use super::region::RegionOfInterest;
 use super::tensor::Tensor;
 use super::{InvalidatedError, NotWritableError};
@@ -149,8 +150,8 @@ impl std::fmt::Debug for VideoStream {
 pub enum FrameKind {
     /// `video/*` and `image/*` caps (see [`VideoStream`]).
     Video(VideoStream),
-    /// `audio/*` caps; the info is `None` when the caps are not raw audio.
-    Audio(Option<Arc<gst_audio::AudioInfo>>),
+    /// `audio/*` caps (see [`AudioStream`]).
+    Audio(AudioStream),
     /// Any other caps, or no caps at all: metadata and messages only.
     #[default]
     Other,
@@ -167,7 +168,7 @@ impl FrameKind {
         if name.starts_with("video/") || name.starts_with("image/") {
             FrameKind::Video(VideoStream::new(gst_video::VideoInfo::from_caps(caps).ok()))
         } else if name.starts_with("audio/") {
-            FrameKind::Audio(gst_audio::AudioInfo::from_caps(caps).ok().map(Arc::new))
+            FrameKind::Audio(AudioStream::new(gst_audio::AudioInfo::from_caps(caps).ok()))
         } else {
             FrameKind::Other
         }
@@ -195,9 +196,9 @@ impl FrameKind {
                 PyClassInitializer::from(base).add_subclass(VideoFrame::from_stream(stream)),
             )?
             .into_any(),
-            FrameKind::Audio(info) => Bound::new(
+            FrameKind::Audio(stream) => Bound::new(
                 py,
-                PyClassInitializer::from(base).add_subclass(AudioFrame { info: info.clone() }),
+                PyClassInitializer::from(base).add_subclass(AudioFrame::from_stream(stream)),
             )?
             .into_any(),
             FrameKind::Other => Bound::new(py, base)?.into_any(),
@@ -875,34 +876,38 @@ impl MessageMeta {
 #[pyclass(module = "gvarust", extends = Frame, frozen)]
 pub struct AudioFrame {
     pub(crate) info: Option<Arc<gst_audio::AudioInfo>>,
+    /// What `audio_info()` returns, shared by the frames of one stream/caps.
+    pub(crate) py_info: Arc<PyOnceLock<Py<PyAny>>>,
 }
 
 #[pymethods]
 impl AudioFrame {
     /// `AudioFrame(buffer, audio_info=None, caps=None)` over a PyGObject
     /// `Gst.Buffer`; the format comes from `audio_info` (a `GstAudio.AudioInfo`)
-    /// or `caps` (a `Gst.Caps`).
+    /// or `caps` (a `Gst.Caps`). Without either (or with caps that are not raw
+    /// audio), only metadata, events and messages work.
     #[new]
     #[pyo3(signature = (buffer, audio_info=None, caps=None))]
     fn py_new(
+        py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
         audio_info: Option<&Bound<'_, PyAny>>,
         caps: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let slot = BufferSlot::from_py_buffer(buffer)?;
-        let info = match (audio_info, caps) {
-            (Some(info), _) => Some(super::pygobject::audio_info_from_py(info)?),
-            (None, Some(caps)) => {
+        let stream = match (audio_info.filter(|i| !i.is_none()), caps) {
+            (Some(info), _) => AudioStream::with_py_info(
+                py,
+                Some(super::pygobject::audio_info_from_py(info)?),
+                info.clone().unbind(),
+            ),
+            (None, Some(caps)) if !caps.is_none() => {
                 let caps = super::pygobject::caps_from_py(caps)?;
-                gst_audio::AudioInfo::from_caps(&caps).ok()
+                AudioStream::new(gst_audio::AudioInfo::from_caps(&caps).ok())
             }
-            (None, None) => None,
+            _ => AudioStream::new(None),
         };
-        Ok(
-            PyClassInitializer::from(Frame { slot }).add_subclass(AudioFrame {
-                info: info.map(Arc::new),
-            }),
-        )
+        Ok(PyClassInitializer::from(Frame { slot }).add_subclass(AudioFrame::from_stream(&stream)))
     }
 
     /// Sample rate in Hz (raises `RuntimeError` without audio info).
@@ -916,9 +921,146 @@ impl AudioFrame {
     fn channels(&self) -> PyResult<u32> {
         Ok(self.audio_info_ref()?.channels())
     }
+
+    /// Sample format name such as `"S16LE"` (raises `RuntimeError` without audio info).
+    #[getter]
+    fn format(&self) -> PyResult<String> {
+        Ok(self.audio_info_ref()?.format().to_str().to_string())
+    }
+
+    /// The stream's audio info: a PyGObject `GstAudio.AudioInfo` when PyGObject
+    /// is importable (built once per caps, shared by the stream's frames; in
+    /// pad-probe use, the object passed to the constructor), else an object with
+    /// `rate`, `channels`, `bpf`, `layout`, `flags`, `finfo.format`,
+    /// `finfo.name`, `finfo.width`, `finfo.depth`. `None` when the caps are not
+    /// raw audio.
+    fn audio_info<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        slf.as_super().get().slot.buffer()?;
+        let this = slf.get();
+        let Some(info) = this.info.as_deref() else {
+            return Ok(py.None().into_bound(py));
+        };
+        this.py_info
+            .get_or_try_init(py, || super::audio::build_audio_info(py, info))
+            .map(|o| o.bind(py).clone())
+    }
+
+    /// The samples as a zero-copy numpy array (not a context manager, unlike
+    /// `VideoFrame.data()` and DL Streamer's `AudioFrame.data()`, which gives a
+    /// flat uint8 array).
+    ///
+    /// Shape `(samples, channels)` for interleaved audio (the usual layout),
+    /// `(channels, samples)` for non-interleaved audio (planes placed by the
+    /// buffer's `GstAudioMeta`; they must be evenly spaced). The dtype follows
+    /// the format, in its byte order: S8 int8, U8 uint8, S16 int16, U16 uint16,
+    /// S32 and S24_32 int32, U32 and U24_32 uint32, F32 float32, F64 float64.
+    ///
+    /// `flags`: `None` or READ (1) gives a read-only array; WRITE (2 or 3, or
+    /// `Gst.MapFlags.WRITE`) a writable one, whose writes go into the buffer
+    /// (the buffer must be writable: always so inside gvarust callbacks).
+    ///
+    /// The array keeps the mapped memory alive, so it stays valid after the
+    /// callback returned. A kept read-only array keeps showing the samples it
+    /// was mapped with. Do not keep a writable array past the callback: the
+    /// memory then belongs to a buffer that has moved downstream.
+    ///
+    /// Raises `RuntimeError` for formats numpy has no type for (packed 24, 20
+    /// and 18-bit formats, naming the format), memory that cannot be mapped, or
+    /// a frame without audio info; `InvalidatedError` after the callback
+    /// returned; `NotWritableError` for WRITE on a shared buffer.
+    #[pyo3(signature = (flags=None))]
+    fn data<'py>(
+        slf: &Bound<'py, Self>,
+        flags: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let write = super::audio::parse_flags(flags)?;
+        let slot = &slf.as_super().get().slot;
+        slot.buffer()?;
+        let info = slf.get().audio_info_ref()?;
+        super::audio::sample_array(slf.py(), slot, info, write)
+    }
+
+    /// An iterator over the frame's audio events (`AudioEvent`, over the GVA
+    /// audio event metas), in the order they were added.
+    fn events<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let slot = &slf.as_super().get().slot;
+        let seqnums = super::audio::event_seqnums(slot.buffer()?);
+        let list = PyList::empty(py);
+        for seqnum in seqnums {
+            list.append(Bound::new(py, AudioEvent::new(slot.clone(), seqnum))?)?;
+        }
+        Ok(list.try_iter()?.into_any())
+    }
+
+    /// Adds an audio event (a GVA audio event meta) and returns it.
+    ///
+    /// `start_time` and `end_time` are nanoseconds; `label` becomes the event
+    /// type. Like DL Streamer's C++ `AudioFrame::add_event`, the event gets a
+    /// first `detection` tensor with `start_timestamp`, `end_timestamp` and
+    /// `confidence` (always stored, also 0.0), plus `label_id` when given. The
+    /// event id is 0 (settable through `event.meta().id`). Raises `ValueError`
+    /// when `end_time < start_time` or the label holds a NUL character.
+    #[pyo3(signature = (start_time, end_time, label = "", confidence = 0.0, label_id = None))]
+    fn add_event(
+        slf: &Bound<'_, Self>,
+        start_time: u64,
+        end_time: u64,
+        label: &str,
+        confidence: f64,
+        label_id: Option<i32>,
+    ) -> PyResult<AudioEvent> {
+        if end_time < start_time {
+            return Err(PyValueError::new_err(format!(
+                "end_time {end_time} is before start_time {start_time}"
+            )));
+        }
+        if label.contains('\0') {
+            return Err(PyValueError::new_err(
+                "a label cannot contain NUL characters",
+            ));
+        }
+        let slot = slf.as_super().get().slot.clone();
+        slot.buffer()?;
+        let seqnum = slot.with_buffer_mut(|b| {
+            super::audio::add_event(b, start_time, end_time, label, confidence, label_id)
+        })??;
+        Ok(AudioEvent::new(slot, seqnum))
+    }
+
+    /// Removes `event` from the frame. Raises `RuntimeError` if it is not on
+    /// this frame (another frame's event, or already removed).
+    fn remove_event(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<()> {
+        let slot = &slf.as_super().get().slot;
+        slot.buffer()?;
+        let event = event
+            .cast::<AudioEvent>()
+            .map_err(|_| PyTypeError::new_err("remove_event() takes an AudioEvent"))?;
+        let event = event.get();
+        let not_here = || PyRuntimeError::new_err("the audio event is not on this frame");
+        if !Arc::ptr_eq(&event.slot, slot) {
+            event.slot.buffer()?;
+            return Err(not_here());
+        }
+        let seqnum = event.seqnum;
+        if slot.with_buffer_mut(|b| super::audio::remove_event(b, seqnum))? {
+            Ok(())
+        } else {
+            Err(not_here())
+        }
+    }
 }
 
 impl AudioFrame {
+    /// The frame fields for a buffer of `stream`.
+    pub fn from_stream(stream: &AudioStream) -> Self {
+        AudioFrame {
+            info: stream.info.clone(),
+            py_info: stream.py_info.clone(),
+        }
+    }
+
     fn audio_info_ref(&self) -> PyResult<&gst_audio::AudioInfo> {
         self.info.as_deref().ok_or_else(|| {
             pyo3::exceptions::PyRuntimeError::new_err(

@@ -5,6 +5,7 @@
 //! and the maturin build exposes them as the `gvarust` extension module for
 //! PyGObject applications.
 
+mod audio;
 mod event;
 mod frame;
 mod pixels;
@@ -16,6 +17,7 @@ mod values;
 
 use pyo3::prelude::*;
 
+pub use audio::{segment_class, AudioEvent, AudioEventMetaView, AudioMapping, AudioStream};
 pub use event::Event;
 pub use frame::{
     message_class, AudioFrame, BufferSlot, Frame, FrameKind, MessageMeta, VideoFrame, VideoStream,
@@ -45,6 +47,9 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Frame>()?;
     m.add_class::<VideoFrame>()?;
     m.add_class::<AudioFrame>()?;
+    m.add_class::<AudioEvent>()?;
+    m.add_class::<AudioEventMetaView>()?;
+    m.add_class::<AudioMapping>()?;
     m.add_class::<Event>()?;
     m.add_class::<PixelAccess>()?;
     m.add_class::<PixelMapping>()?;
@@ -55,6 +60,7 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MessageMeta>()?;
     m.add("Rect", rect_class(py)?)?;
     m.add("Message", message_class(py)?)?;
+    m.add("Segment", segment_class(py)?)?;
     m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -77,6 +83,7 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     for name in [
         "VideoFrame",
         "AudioFrame",
+        "AudioEvent",
         "Frame",
         "RegionOfInterest",
         "Tensor",
@@ -98,7 +105,10 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     modules.push(("gstgva.util".to_string(), compat_util));
     for (sub, names) in [
         ("video_frame", &["VideoFrame"][..]),
-        ("audio", &["AudioFrame"][..]),
+        (
+            "audio",
+            &["AudioFrame", "AudioEvent", "AudioEventMeta", "Segment"][..],
+        ),
         ("region_of_interest", &["RegionOfInterest", "Rect"][..]),
         ("tensor", &["Tensor"][..]),
     ] {

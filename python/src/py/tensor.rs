@@ -1,12 +1,14 @@
 //! `Tensor`: a Python view of one tensor `GstStructure`.
 //!
-//! A tensor lives in one of three places:
+//! A tensor lives in one of four places:
 //! - a frame-level GVA tensor meta, identified by the frame's [`BufferSlot`]
 //!   and the meta's sequence number;
 //! - a parameter structure of a region of interest, identified by the slot,
 //!   the ROI meta's sequence number and the structure's address (re-validated
 //!   by scanning the region's parameters on every access, never dereferenced
 //!   unless found there);
+//! - a parameter structure of an audio event (a GVA audio event meta), identified
+//!   the same way by the event meta's sequence number and the address;
 //! - an owned `GstStructure` (a tensor created standalone with `Tensor(...)`
 //!   or by `copy()`).
 //!
@@ -41,6 +43,12 @@ pub(crate) enum Source {
     Param {
         slot: Arc<BufferSlot>,
         roi: u64,
+        ptr: usize,
+    },
+    /// A parameter structure of an audio event (GVA audio event meta `event`), at address `ptr`.
+    EventParam {
+        slot: Arc<BufferSlot>,
+        event: u64,
         ptr: usize,
     },
     /// A structure owned by the Python object.
@@ -275,6 +283,21 @@ impl Tensor {
         }
     }
 
+    /// A view of the parameter structure at `ptr` of the audio event meta `event`.
+    pub(crate) fn from_event_param(
+        slot: Arc<BufferSlot>,
+        event: u64,
+        ptr: *const gst::ffi::GstStructure,
+    ) -> Self {
+        Tensor {
+            source: Source::EventParam {
+                slot,
+                event,
+                ptr: ptr as usize,
+            },
+        }
+    }
+
     /// A standalone tensor owning `structure`.
     pub(crate) fn owned(structure: gst::Structure) -> Self {
         Tensor {
@@ -295,6 +318,14 @@ impl Tensor {
                 let buffer = slot.buffer()?;
                 let roi = model::region_by_seqnum(buffer, *roi).ok_or_else(region_removed)?;
                 let s = region::param_by_ptr(&roi, *ptr as *const gst::ffi::GstStructure)
+                    .ok_or_else(tensor_removed)?;
+                Ok(f(TensorView::from_structure(s)))
+            }
+            Source::EventParam { slot, event, ptr } => {
+                let buffer = slot.buffer()?;
+                let event = super::audio::event_by_seqnum(buffer, *event)?;
+                let s = event
+                    .param_by_ptr(*ptr as *const gst::ffi::GstStructure)
                     .ok_or_else(tensor_removed)?;
                 Ok(f(TensorView::from_structure(s)))
             }
@@ -319,6 +350,15 @@ impl Tensor {
                 slot.with_buffer_mut(|b| {
                     let mut roi = model::region_mut(b, roi).ok_or_else(region_removed)?;
                     let s = region::param_by_ptr_mut(&mut roi, ptr).ok_or_else(tensor_removed)?;
+                    Ok(f(TensorView::from_structure_mut(s)))
+                })?
+            }
+            Source::EventParam { slot, event, ptr } => {
+                let (event, ptr) = (*event, *ptr as *const gst::ffi::GstStructure);
+                slot.buffer()?;
+                slot.with_buffer_mut(|b| {
+                    let mut event = super::audio::event_mut(b, event)?;
+                    let s = event.param_by_ptr_mut(ptr).ok_or_else(tensor_removed)?;
                     Ok(f(TensorView::from_structure_mut(s)))
                 })?
             }
