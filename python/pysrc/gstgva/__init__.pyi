@@ -1,0 +1,26 @@
+from gvarust import AudioEvent as AudioEvent
+from gvarust import AudioEventMeta as AudioEventMeta
+from gvarust import AudioFrame as AudioFrame
+from gvarust import AudioMapping as AudioMapping
+from gvarust import Event as Event
+from gvarust import Frame as Frame
+from gvarust import InvalidatedError as InvalidatedError
+from gvarust import Message as Message
+from gvarust import MessageMeta as MessageMeta
+from gvarust import NotWritableError as NotWritableError
+from gvarust import PixelAccess as PixelAccess
+from gvarust import PixelMapping as PixelMapping
+from gvarust import Rect as Rect
+from gvarust import RegionMeta as RegionMeta
+from gvarust import RegionOfInterest as RegionOfInterest
+from gvarust import Segment as Segment
+from gvarust import Tensor as Tensor
+from gvarust import TensorBytes as TensorBytes
+from gvarust import VideoFrame as VideoFrame
+
+from . import audio as audio
+from . import region_of_interest as region_of_interest
+from . import tensor as tensor
+from . import util as util
+from . import video_frame as video_frame
+from gvarust import __version__ as __version__

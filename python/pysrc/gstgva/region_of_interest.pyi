@@ -1,0 +1,2 @@
+from gvarust import Rect as Rect
+from gvarust import RegionOfInterest as RegionOfInterest
