@@ -6,7 +6,7 @@
     /usr/bin/python3 examples/bench/bench.py --help
 
 Every pipeline is `videotestsrc pattern=black num-buffers=N ! video/x-raw,format=BGRx,WxH ! X ! fakesink`.
-Each scenario runs in its own Debian /usr/bin/python3 subprocess (PyGObject), with a fresh
+Each scenario runs in its own Debian /usr/bin/python3 subprocess (PyGObject; `--python PATH` for another, e.g. a venv with the gvarust package), with a fresh
 GStreamer registry, GST_PLUGIN_PATH = the plugin directory plus a temporary directory holding the
 gst-python plugin-loader baseline element (python/identity_py.py). A pipeline is prerolled in PAUSED
 (so module loading and the first buffer are outside the measurement), then timed from the switch to
@@ -171,7 +171,9 @@ class Runner:
     def _stats(element):
         structure = element.get_property("stats")
         fields = ("calls", "dropped", "errors", "callback-mean-us", "callback-max-us", "gil-wait-mean-us", "gil-wait-max-us")
-        return {name: structure.get_value(name) for name in fields if structure.has_field(name)}
+        stats = {name: structure.get_value(name) for name in fields if structure.has_field(name)}
+        stats["name"] = element.get_name()
+        return stats
 
 
 def load_callback(path, name):
@@ -220,6 +222,7 @@ def record(run):
     for field in ("callback-mean-us", "gil-wait-mean-us"):
         if run["stats"]:
             out[field] = statistics.mean(s[field] for s in run["stats"])
+    out.update(run.get("extra", {}))
     return out
 
 
@@ -373,6 +376,168 @@ class TrivialCallback(Scenario):
         if result["missing"]:
             notes.append("not available: " + ", ".join(result["missing"]) + " (is gstreamer1.0-python3-plugin-loader installed?)")
         return [(f"Scenario 1: {self.title}", header, rows, notes)]
+
+
+class MetadataHeavy(Scenario):
+    key = "2"
+    title = "Metadata-heavy callback: reading 20 regions with 3 parameter structures each"
+    WRITER = "writer"
+    VARIANTS = {
+        "baseline": "writer + identity, no reader (baseline)",
+        "gvarust": "gvarust callback (`meta_read.py`)",
+        "probe-introspection": "PyGObject pad probe, GstVideo introspection",
+        "probe-package": "PyGObject pad probe, gvarust package (`VideoFrame`)",
+    }
+
+    def config(self, args):
+        return {
+            "n": args.n2 or (100 if args.quick else 5000),
+            "width": 320,
+            "height": 240,
+            "package_path": args.package_path,
+        }
+
+    def measure(self, runner, cfg):
+        sys.path.insert(0, str(HERE))
+        import meta_common
+
+        n, w, h = cfg["n"], cfg["width"], cfg["height"]
+        Gst = runner.Gst
+        writer = gvarust("meta_write.py", name=self.WRITER)
+        missing = {}
+        package = None
+        try:
+            import gstgva as package
+        except ImportError as error:
+            if cfg.get("package_path"):
+                sys.path.insert(0, cfg["package_path"])
+                try:
+                    import gstgva as package
+                except ImportError as error2:
+                    missing["probe-package"] = f"`import gstgva` failed ({error2}) with {cfg['package_path']} on sys.path"
+            else:
+                missing["probe-package"] = (
+                    f"`import gstgva` failed in {sys.executable} ({error}); install the package (`pip install "
+                    "./python` into a venv) and pass --python VENV/bin/python or --package-python VENV/bin/python"
+                )
+        package_origin = getattr(package, "__file__", None) if package is not None else None
+
+        read_introspection = meta_common.make_introspection_reader()
+
+        def introspection_probe(pad, info):
+            read_introspection(info.get_buffer())
+            return Gst.PadProbeReturn.OK
+
+        def package_probe(pad, info):
+            meta_common.read_frame(package.VideoFrame(info.get_buffer(), caps=pad.get_current_caps()))
+            return Gst.PadProbeReturn.OK
+
+        def on_probed(probe):
+            def setup(pipeline):
+                pipeline.get_by_name("probed").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+            return setup
+
+        def variant(middle, setup=None):
+            def run(count):
+                result = runner.run([f"{writer} ! {middle}"], count, w, h, setup)
+                stats = {s["name"]: s for s in result["stats"]}
+                result["extra"] = {"writer-callback-mean-us": stats[self.WRITER]["callback-mean-us"]}
+                result["stats"] = [s for name, s in stats.items() if name != self.WRITER]
+                return result
+
+            return run
+
+        variants = {
+            "baseline": (variant("identity"), n),
+            "gvarust": (variant(gvarust("meta_read.py", name="reader")), n),
+            "probe-introspection": (variant("identity name=probed", on_probed(introspection_probe)), n),
+        }
+        if package is not None:
+            variants["probe-package"] = (variant("identity name=probed", on_probed(package_probe)), n)
+
+        # Correctness first: every reader reads the same values, and the values the writer wrote.
+        check_n = min(n, 30)
+        checks = {}
+        for label, (fn, _) in variants.items():
+            if label == "baseline":
+                continue
+            meta_common.RECORD = []
+            try:
+                fn(check_n)
+            finally:
+                checks[label], meta_common.RECORD = meta_common.RECORD, None
+        want = [meta_common.expected(i) for i in range(check_n)]
+        for label, got in checks.items():
+            if got != want:
+                bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+                raise RuntimeError(
+                    f"scenario 2: {label} read {len(got)} frames; frame {bad}: "
+                    f"{got[bad] if bad < len(got) else None} != expected {want[bad] if bad < len(want) else None}"
+                )
+
+        runs = interleaved(runner, variants, cfg["repeats"], min(50, n))
+        return {
+            "variants": runs,
+            "missing": missing,
+            "checked_frames": check_n,
+            "checked": sorted(checks),
+            "package": package_origin,
+            "python": sys.executable,
+        }
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        base = v["baseline"]["us_per_buffer"]
+        cost = {label: s["us_per_buffer"] - base for label, s in v.items()}
+        ours = cost.get("gvarust")
+        rows = []
+        for key, label in self.VARIANTS.items():
+            if key not in v:
+                rows.append([label, "n/a", "n/a", "n/a", "n/a", "n/a"])
+                continue
+            us = v[key]["us_per_buffer"]
+            if key == "baseline":
+                ratio = "-"
+            elif ours is not None and ours > 0:
+                ratio = fmt(cost[key] / ours, 1)
+            else:
+                ratio = "n/a"
+            rows.append([
+                label,
+                fmt(us),
+                fmt(cost[key]) if key != "baseline" else "0.00",
+                ratio,
+                fmt(v[key]["callback-mean-us"]) if "callback-mean-us" in v[key] else "-",
+                fmt(v[key].get("writer-callback-mean-us")),
+            ])
+        header = [
+            "reader",
+            "us/frame",
+            "reader cost over baseline (us/frame)",
+            "cost x gvarust",
+            "reader callback-mean-us",
+            "writer callback-mean-us",
+        ]
+        notes = [
+            f"{cfg['width']}x{cfg['height']} BGRx, {cfg['n']} frames per run ({cfg['n'] - 1} timed), medians of "
+            f"{cfg['repeats']} runs, all variants in one process, interleaved. Pipeline: `videotestsrc ! caps ! "
+            f"gvarust module=meta_write.py ! READER ! fakesink`; the writer (not a reader cost: it is in the "
+            f"baseline too) adds 20 regions per frame, each with `detection`, `age` and `gender` structures, "
+            f"and sets the region ids to 1..20.",
+            "Each reader reads rect, label and confidence of every region and label and confidence of `age` and "
+            "`gender`. The introspection probe finds regions with "
+            "`GstVideo.buffer_get_video_region_of_interest_meta_id(buffer, id)` for the known ids 1..20 and "
+            "structures with `get_param(name)` (PyGObject 3.42 cannot list either); the package probe builds "
+            "`VideoFrame(info.get_buffer(), caps=pad.get_current_caps())` and runs the gvarust callback's code.",
+            f"Checked before timing: the readers ({', '.join(result['checked'])}) read the same per-frame checksum "
+            f"(sum of confidences, sum of rect coordinates, total label length) as the writer wrote, "
+            f"{result['checked_frames']} frames each.",
+            f"scenario interpreter: {result['python']}; package: {result['package'] or 'not importable'}.",
+        ]
+        for key, reason in result["missing"].items():
+            notes.append(f"skipped: {self.VARIANTS[key]}: {reason}")
+        return [(f"Scenario 2: {self.title}", header, rows, notes)]
 
 
 class PixelAccess(Scenario):
@@ -531,7 +696,7 @@ def calibrate(work, target_us):
     return max(1, round(target_us / min(per_iteration)))
 
 
-SCENARIOS = [TrivialCallback(), PixelAccess(), TwoStreams()]
+SCENARIOS = [TrivialCallback(), MetadataHeavy(), PixelAccess(), TwoStreams()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -590,6 +755,7 @@ def machine_header(args, plugin, gstreamer, loadavg):
         f"- machine: {cpu}, {os.cpu_count()} cores ({usable} usable), {platform.system()} {platform.release()}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         f"- plugin: {plugin}" + (f" (commit {commit})" if commit else ""),
+        f"- scenario interpreter: {args.python}",
         f"- load average at start: {' '.join(f'{x:.2f}' for x in loadavg)}",
         f"- repeats: {args.repeats}{' (quick mode)' if args.quick else ''}",
     ]
@@ -619,16 +785,25 @@ def parse_args(argv):
     parser.add_argument("--no-build", action="store_true", help="use target/release as it is")
     parser.add_argument("--scenario", action="append", choices=[s.key for s in SCENARIOS], help="run only this scenario (repeatable)")
     parser.add_argument("--n1", type=int, help="buffers per run, scenario 1 (default 20000)")
+    parser.add_argument("--n2", type=int, help="frames per run, scenario 2 (default 5000)")
     parser.add_argument("--n3-small", type=int, help="buffers per run at 320x240, scenario 3 (default 20000)")
     parser.add_argument("--n3-large", type=int, help="buffers per run at 1920x1080, scenario 3 (default 1000)")
     parser.add_argument("--n4-trivial", type=int, help="buffers per stream, scenario 4 trivial callback (default 20000)")
     parser.add_argument("--n4-heavy", type=int, help="buffers per stream, scenario 4 heavy callback (default 2000)")
     parser.add_argument("--heavy-us", type=float, default=200.0, help="target pure-Python work per buffer of the heavy callback (default 200)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the scenario subprocesses (default: the one running the bench, /usr/bin/python3 as documented); e.g. target/pyenv/bin/python, a venv over Debian's Python with the gvarust package, for scenario 2's package pad probe")
+    parser.add_argument("--package-python", help="scenario 2: when `import gstgva` fails in the scenario interpreter, take the gvarust package from this interpreter's site-packages (e.g. target/pyenv/bin/python)")
     parser.add_argument("--json", type=pathlib.Path, help="also write the raw results to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.package_path = None
+    # Absolute but not resolved: a venv's bin/python is a symlink, and the venv is in its path.
+    if os.sep in args.python:
+        args.python = os.path.abspath(args.python)
+    if args.package_python and os.sep in args.package_python:
+        args.package_python = os.path.abspath(args.package_python)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 5
     return args
@@ -649,6 +824,19 @@ def main(argv=None):
     plugin = plugin_dir / "libgstgvarust.so"
     if not plugin.exists():
         sys.exit(f"{plugin} not found")
+
+    if args.package_python:
+        # The directory holding the gvarust and gstgva packages of that interpreter (same Python
+        # version expected: a venv over Debian's Python).
+        probe = subprocess.run(
+            [args.package_python, "-c", "import gstgva, os; print(os.path.dirname(os.path.dirname(os.path.abspath(gstgva.__file__))))"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0:
+            args.package_path = probe.stdout.strip()
+        else:
+            print(f"--package-python: `import gstgva` failed in {args.package_python}: {probe.stderr.strip()}", file=sys.stderr)
 
     started = time.monotonic()
     loadavg = os.getloadavg()
@@ -683,7 +871,7 @@ def main(argv=None):
             for index, job in enumerate(jobs):
                 out_path = tmp / f"scenario-{scenario.key}-{index}.json"
                 proc = subprocess.run(
-                    [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", scenario.key, "--config", json.dumps(job), "--out", str(out_path)],
+                    [args.python, str(pathlib.Path(__file__).resolve()), "--worker", scenario.key, "--config", json.dumps(job), "--out", str(out_path)],
                     env=env,
                     cwd=str(HERE),
                 )

@@ -1,0 +1,98 @@
+# Scenario 2 (metadata-heavy): what the writer puts on every frame and the three readers.
+#
+# The writer (meta_write.py, an upstream gvarust instance) adds REGIONS regions per frame, each with
+# its `detection` structure (from add_region) plus two uniquely named classification structures,
+# `age` and `gender`, each with a `label` and a `confidence`. It sets the regions' ids to 1..REGIONS
+# (`roi.meta().id = k`), so a reader without gvarust knows them: on PyGObject 3.42 GStreamer's
+# introspected API can only find a region by id (buffer_get_video_region_of_interest_meta_id) and a
+# parameter structure by name (get_param), and cannot list either.
+#
+# Every reader reads the same fields (rect, label, confidence of each region; label and confidence
+# of each classification tensor) and folds them into a checksum: (sum of confidences, sum of rect
+# coordinates, total label length). The bench compares the readers' per-frame checksums with each
+# other and with expected(), computed from the writer's formula. RECORD is a list only during that
+# check; the timed runs only compute the checksum.
+
+REGIONS = 20
+IDS = tuple(range(1, REGIONS + 1))
+LABELS = ("person", "car", "bicycle", "dog")
+TENSORS = ("age", "gender")
+
+RECORD = None
+
+
+def values(n, i):
+    """Region i of frame n: (x, y, w, h, label, confidence, age label, age confidence, gender label, gender confidence)."""
+    return (
+        (i * 15 + n) % 200,
+        (i * 11 + 2 * n) % 150,
+        20 + i,
+        30 + i % 5,
+        LABELS[i % len(LABELS)],
+        ((n * 7 + i * 13) % 97 + 1) / 100.0,
+        str(20 + (n + i) % 50),
+        ((n + i * 3) % 50 + 50) / 100.0,
+        "female" if (n + i) % 2 else "male",
+        ((n * 3 + i) % 40 + 60) / 100.0,
+    )
+
+
+def expected(n):
+    """The checksum a correct reader computes for frame n (same order of additions as the readers)."""
+    conf, rect, text = 0.0, 0, 0
+    for i in range(REGIONS):
+        x, y, w, h, label, c, age, age_c, gender, gender_c = values(n, i)
+        rect += x + y + w + h
+        text += len(label)
+        conf += c
+        text += len(age)
+        conf += age_c
+        text += len(gender)
+        conf += gender_c
+    return [conf, rect, text]
+
+
+def read_frame(frame):
+    """gvarust's API: a VideoFrame (in a gvarust callback, or built from a Gst.Buffer in a pad probe)."""
+    conf, rect, text = 0.0, 0, 0
+    for roi in frame.regions():
+        x, y, w, h = roi.rect()
+        rect += x + y + w + h
+        text += len(roi.label())
+        conf += roi.confidence()
+        for tensor in roi.tensors():
+            if tensor.is_detection():  # its confidence is roi.confidence(); it has no label()
+                continue
+            text += len(tensor.label())
+            conf += tensor.confidence()
+    if RECORD is not None:
+        RECORD.append([conf, rect, text])
+    return conf
+
+
+def make_introspection_reader():
+    """GStreamer's own introspected API through PyGObject: regions by known id, structures by name."""
+    import gi
+
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import GLib, GstVideo
+
+    get_meta = GstVideo.buffer_get_video_region_of_interest_meta_id
+    quark_to_string = GLib.quark_to_string
+
+    def read_buffer(buffer):
+        conf, rect, text = 0.0, 0, 0
+        for region_id in IDS:
+            meta = get_meta(buffer, region_id)
+            rect += meta.x + meta.y + meta.w + meta.h
+            text += len(quark_to_string(meta.roi_type))
+            conf += meta.get_param("detection").get_value("confidence")
+            for name in TENSORS:
+                structure = meta.get_param(name)
+                text += len(structure.get_value("label"))
+                conf += structure.get_value("confidence")
+        if RECORD is not None:
+            RECORD.append([conf, rect, text])
+        return conf
+
+    return read_buffer
