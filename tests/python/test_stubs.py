@@ -12,6 +12,7 @@ import enum
 import importlib
 import inspect
 import pathlib
+import sys
 
 import pytest
 
@@ -19,7 +20,9 @@ import gvarust
 import gvarust.util
 
 STUBS = pathlib.Path(gvarust.__file__).resolve().parent
-GSTGVA_STUBS = pathlib.Path(importlib.import_module("gstgva").__file__).resolve().parent
+# The pip package installs gstgva next to gvarust. (sys.modules["gstgva"] may be the
+# gvarust element's built-in copy once a pipeline ran in this process.)
+GSTGVA_STUBS = STUBS.parent / "gstgva"
 
 CHECKED_DUNDERS = {"__init__", "__getitem__", "__setitem__", "__iter__", "__len__", "__enter__", "__exit__"}
 # Attributes set on instances, not visible in dir() of the class.
@@ -186,10 +189,25 @@ def test_util_stub_matches_the_module():
     check_module(gvarust.util, STUBS / "util.pyi")
 
 
+def pip_module(name):
+    """Imports `name` from the pip package, not the element's built-in copy of gstgva."""
+    saved = {k: v for k, v in sys.modules.items() if k == "gstgva" or k.startswith("gstgva.")}
+    for key in saved:
+        del sys.modules[key]
+    try:
+        module = importlib.import_module(name)
+        assert pathlib.Path(module.__file__).resolve().is_relative_to(GSTGVA_STUBS)
+        return module
+    finally:
+        for key in [k for k in sys.modules if k == "gstgva" or k.startswith("gstgva.")]:
+            del sys.modules[key]
+        sys.modules.update(saved)
+
+
 @pytest.mark.parametrize("name", ["gstgva", "gstgva.audio", "gstgva.util", "gstgva.video_frame",
                                   "gstgva.region_of_interest", "gstgva.tensor"])
 def test_gstgva_stubs_match_the_modules(name):
-    module = importlib.import_module(name)
+    module = pip_module(name)
     path = GSTGVA_STUBS / ("__init__.pyi" if name == "gstgva" else name.split(".")[1] + ".pyi")
     stubbed = {n for n in stub_public(parse(path))}
     runtime = {n for n in runtime_public(module) if not inspect.ismodule(getattr(module, n))}
