@@ -776,3 +776,25 @@ result = f"{roi.object_id()} {frame.messages()[-1]}"
         ["existing", "added"]
     );
 }
+
+#[test]
+fn kept_objects_follow_changes_made_through_other_objects() {
+    let r = common::run(&format!(
+        "videotestsrc num-buffers=1 ! video/x-raw,width=32,height=32 ! gvarust name=cache module={} ! fakesink",
+        common::callback("meta_cache.py")
+    ));
+    r.assert_ok();
+    let seen = common::records(&common::module_key("cache", "meta_cache"));
+    assert_eq!(
+        seen[0],
+        serde_json::json!([
+            "a",
+            "b",
+            "young",
+            "old",
+            "b",
+            "this region was removed from its frame",
+            "the region this tensor belongs to was removed from its frame"
+        ])
+    );
+}

@@ -5,7 +5,7 @@
 //! callback returns, so a frame (or anything derived from it) kept by Python
 //! raises `InvalidatedError` instead of touching freed memory.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gst::glib::translate::IntoGlib;
@@ -34,6 +34,8 @@ pub struct BufferSlot {
     buffer: AtomicPtr<gst::ffi::GstBuffer>,
     /// The PyGObject wrapper the slot was built from, if any.
     owner: Option<Py<PyAny>>,
+    /// Bumped by every write through this slot; see [`PtrCache`].
+    generation: AtomicU64,
 }
 
 impl BufferSlot {
@@ -43,6 +45,7 @@ impl BufferSlot {
         Arc::new(BufferSlot {
             buffer: AtomicPtr::new(buffer.as_mut_ptr()),
             owner: None,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -53,6 +56,7 @@ impl BufferSlot {
         Ok(Arc::new(BufferSlot {
             buffer: AtomicPtr::new(ptr),
             owner: Some(buffer.clone().unbind()),
+            generation: AtomicU64::new(0),
         }))
     }
 
@@ -92,11 +96,67 @@ impl BufferSlot {
                  `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
             ));
         }
+        // Any write may add, remove or replace metas and structures: pointers
+        // cached before it are looked up again.
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let ptr = self.buffer.load(Ordering::Acquire);
         // SAFETY: the buffer is alive (checked by `is_writable` under the GIL, which
         // the caller holds throughout) and has a single reference, so a unique
         // mutable view confined to `f` is sound.
         Ok(f(unsafe { gst::BufferRef::from_mut_ptr(ptr) }))
+    }
+}
+
+/// A meta or structure pointer found on a slot's buffer, reused while no write
+/// went through the slot, so repeated reads of one region or tensor skip the
+/// search through the buffer's metas.
+///
+/// Only for slots the element owns during a callback: then every change to the
+/// buffer's metas goes through [`BufferSlot::with_buffer_mut`] (the buffer is
+/// reachable from Python only through gvarust objects, and a `frame.buffer()`
+/// wrapper makes it shared, so nothing else can remove a meta). Frames built
+/// from a PyGObject `Gst.Buffer` never cache: the application may change that
+/// buffer behind gvarust's back.
+#[derive(Debug)]
+pub(crate) struct PtrCache {
+    generation: AtomicU64,
+    ptr: AtomicPtr<std::ffi::c_void>,
+}
+
+impl PtrCache {
+    /// A cache holding nothing.
+    pub(crate) fn empty() -> Self {
+        PtrCache {
+            generation: AtomicU64::new(u64::MAX),
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// A cache holding `ptr`, found on `slot`'s buffer since its last write.
+    pub(crate) fn holding<T>(slot: &BufferSlot, ptr: *const T) -> Self {
+        let cache = PtrCache::empty();
+        cache.set(slot, ptr);
+        cache
+    }
+
+    /// The cached pointer, if it was found since the slot's last write.
+    pub(crate) fn get<T>(&self, slot: &BufferSlot) -> Option<*const T> {
+        if slot.owner.is_some() {
+            return None;
+        }
+        let current = slot.generation.load(Ordering::Acquire);
+        (self.generation.load(Ordering::Acquire) == current)
+            .then(|| self.ptr.load(Ordering::Acquire) as *const T)
+    }
+
+    /// Remembers `ptr`, just found on `slot`'s buffer (never inside a write).
+    pub(crate) fn set<T>(&self, slot: &BufferSlot, ptr: *const T) {
+        if slot.owner.is_none() {
+            self.ptr
+                .store(ptr as *mut std::ffi::c_void, Ordering::Release);
+            self.generation
+                .store(slot.generation.load(Ordering::Acquire), Ordering::Release);
+        }
     }
 }
 
@@ -502,10 +562,16 @@ impl VideoFrame {
     fn regions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let slot = &slf.as_super().get().slot;
-        let seqnums = model::region_seqnums(slot.buffer()?);
+        let found: Vec<(u64, *const crate::region::RoiMeta)> = model::regions(slot.buffer()?)
+            .iter()
+            .map(|roi| (crate::meta::meta_seqnum(&**roi), &**roi as *const _))
+            .collect();
         let list = PyList::empty(py);
-        for seqnum in seqnums {
-            list.append(Bound::new(py, RegionOfInterest::new(slot.clone(), seqnum))?)?;
+        for (seqnum, ptr) in found {
+            list.append(Bound::new(
+                py,
+                RegionOfInterest::found(slot.clone(), seqnum, ptr),
+            )?)?;
         }
         Ok(list.try_iter()?.into_any())
     }

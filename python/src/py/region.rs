@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
-use super::frame::BufferSlot;
+use super::frame::{BufferSlot, PtrCache};
 use super::tensor::{check_name, Tensor};
 use crate::frame as model;
 use crate::region::{self, RoiMeta};
@@ -51,18 +51,41 @@ fn region_removed() -> PyErr {
 pub struct RegionOfInterest {
     pub(crate) slot: Arc<BufferSlot>,
     pub(crate) seqnum: u64,
+    /// The meta's address while no write went through the slot.
+    cache: PtrCache,
 }
 
 impl RegionOfInterest {
     /// A view of the ROI meta `seqnum` of the slot's buffer.
     pub(crate) fn new(slot: Arc<BufferSlot>, seqnum: u64) -> Self {
-        RegionOfInterest { slot, seqnum }
+        RegionOfInterest {
+            slot,
+            seqnum,
+            cache: PtrCache::empty(),
+        }
+    }
+
+    /// A view of the ROI meta `seqnum` just found at `ptr` on the slot's buffer.
+    pub(crate) fn found(slot: Arc<BufferSlot>, seqnum: u64, ptr: *const RoiMeta) -> Self {
+        let cache = PtrCache::holding(&slot, ptr);
+        RegionOfInterest {
+            slot,
+            seqnum,
+            cache,
+        }
     }
 
     /// Runs `f` on the ROI meta (read-only). `f` must not run Python code.
     fn read<R>(&self, f: impl FnOnce(&RoiMeta) -> R) -> PyResult<R> {
         let buffer = self.slot.buffer()?;
+        if let Some(ptr) = self.cache.get::<RoiMeta>(&self.slot) {
+            // SAFETY: the pointer was found on this (still valid) buffer and no write
+            // went through the slot since, which is the only way its metas change
+            // during the callback (see PtrCache): the meta is still attached.
+            return Ok(f(unsafe { &*ptr }));
+        }
         let roi = model::region_by_seqnum(buffer, self.seqnum).ok_or_else(region_removed)?;
+        self.cache.set(&self.slot, &*roi as *const RoiMeta);
         Ok(f(&roi))
     }
 

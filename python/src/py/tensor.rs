@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyTuple};
 
-use super::frame::BufferSlot;
+use super::frame::{BufferSlot, PtrCache};
 use super::values::{py_to_value, value_to_py};
 use crate::frame as model;
 use crate::region;
@@ -258,6 +258,8 @@ fn variant_array<'py>(
 #[pyclass(module = "gvarust")]
 pub struct Tensor {
     source: Source,
+    /// The structure's address while no write went through the slot.
+    cache: PtrCache,
 }
 
 impl Tensor {
@@ -265,6 +267,7 @@ impl Tensor {
     pub(crate) fn from_meta(slot: Arc<BufferSlot>, seqnum: u64) -> Self {
         Tensor {
             source: Source::Meta { slot, seqnum },
+            cache: PtrCache::empty(),
         }
     }
 
@@ -274,12 +277,14 @@ impl Tensor {
         roi: u64,
         ptr: *const gst::ffi::GstStructure,
     ) -> Self {
+        let cache = PtrCache::holding(&slot, ptr);
         Tensor {
             source: Source::Param {
                 slot,
                 roi,
                 ptr: ptr as usize,
             },
+            cache,
         }
     }
 
@@ -289,12 +294,14 @@ impl Tensor {
         event: u64,
         ptr: *const gst::ffi::GstStructure,
     ) -> Self {
+        let cache = PtrCache::holding(&slot, ptr);
         Tensor {
             source: Source::EventParam {
                 slot,
                 event,
                 ptr: ptr as usize,
             },
+            cache,
         }
     }
 
@@ -302,34 +309,51 @@ impl Tensor {
     pub(crate) fn owned(structure: gst::Structure) -> Self {
         Tensor {
             source: Source::Owned(structure),
+            cache: PtrCache::empty(),
         }
     }
 
     /// Runs `f` on the tensor's structure (read-only). `f` must not run Python code.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&TensorView) -> R) -> PyResult<R> {
-        match &self.source {
-            Source::Owned(s) => Ok(f(TensorView::from_structure(s))),
-            Source::Meta { slot, seqnum } => {
-                let buffer = slot.buffer()?;
-                let meta = model::tensor_by_seqnum(buffer, *seqnum).ok_or_else(tensor_removed)?;
-                Ok(f(TensorView::from_structure(meta.structure())))
-            }
-            Source::Param { slot, roi, ptr } => {
-                let buffer = slot.buffer()?;
-                let roi = model::region_by_seqnum(buffer, *roi).ok_or_else(region_removed)?;
-                let s = region::param_by_ptr(&roi, *ptr as *const gst::ffi::GstStructure)
-                    .ok_or_else(tensor_removed)?;
-                Ok(f(TensorView::from_structure(s)))
-            }
-            Source::EventParam { slot, event, ptr } => {
-                let buffer = slot.buffer()?;
-                let event = super::audio::event_by_seqnum(buffer, *event)?;
-                let s = event
-                    .param_by_ptr(*ptr as *const gst::ffi::GstStructure)
-                    .ok_or_else(tensor_removed)?;
-                Ok(f(TensorView::from_structure(s)))
-            }
+        let slot = match &self.source {
+            Source::Owned(s) => return Ok(f(TensorView::from_structure(s))),
+            Source::Meta { slot, .. }
+            | Source::Param { slot, .. }
+            | Source::EventParam { slot, .. } => slot,
+        };
+        let buffer = slot.buffer()?;
+        if let Some(ptr) = self.cache.get::<gst::ffi::GstStructure>(slot) {
+            // SAFETY: the structure was found on this (still valid) buffer and no
+            // write went through the slot since, which is the only way its metas
+            // and their structures change during the callback (see PtrCache).
+            let structure = unsafe { gst::StructureRef::from_glib_borrow(ptr) };
+            return Ok(f(TensorView::from_structure(structure)));
         }
+        let found: *const gst::ffi::GstStructure = match &self.source {
+            Source::Owned(_) => unreachable!("handled above"),
+            Source::Meta { seqnum, .. } => model::tensor_by_seqnum(buffer, *seqnum)
+                .ok_or_else(tensor_removed)?
+                .structure()
+                .as_ptr(),
+            Source::Param { roi, ptr, .. } => {
+                let roi = model::region_by_seqnum(buffer, *roi).ok_or_else(region_removed)?;
+                region::param_by_ptr(&roi, *ptr as *const gst::ffi::GstStructure)
+                    .ok_or_else(tensor_removed)?
+                    .as_ptr()
+            }
+            Source::EventParam { event, ptr, .. } => {
+                let event = super::audio::event_by_seqnum(buffer, *event)?;
+                event
+                    .param_by_ptr(*ptr as *const gst::ffi::GstStructure)
+                    .ok_or_else(tensor_removed)?
+                    .as_ptr()
+            }
+        };
+        // SAFETY: `found` was just found attached to a meta of the live buffer,
+        // which nothing changes before `f` returns (`f` runs no Python code).
+        let structure = unsafe { gst::StructureRef::from_glib_borrow(found) };
+        self.cache.set(slot, structure.as_ptr());
+        Ok(f(TensorView::from_structure(structure)))
     }
 
     /// Runs `f` on the tensor's structure for writing. `f` must not run Python code.
