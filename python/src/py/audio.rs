@@ -80,53 +80,9 @@ impl std::fmt::Debug for AudioStream {
 // ---------------------------------------------------------------------------
 // Python helpers
 
-static HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-
-/// Python helpers: the `Segment` namedtuple and the PyGObject audio info builder.
-const HELPERS_CODE: &std::ffi::CStr = cr#"
-import collections
-
-Segment = collections.namedtuple("Segment", "start_time end_time", module="gvarust")
-Segment.__doc__ = "Segment(start_time, end_time): an audio event's span, in nanoseconds."
-
-
-def gi_audio_info(caps_string):
-    """A GstAudio.AudioInfo for the caps, or None without PyGObject."""
-    try:
-        import gi
-        gi.require_version("Gst", "1.0")
-        gi.require_version("GstAudio", "1.0")
-        from gi.repository import Gst, GstAudio
-    except (ImportError, ValueError):
-        return None
-    caps = Gst.Caps.from_string(caps_string)
-    if caps is None:
-        return None
-    if hasattr(GstAudio.AudioInfo, "new_from_caps"):
-        return GstAudio.AudioInfo.new_from_caps(caps)
-    info = GstAudio.AudioInfo()
-    return info if info.from_caps(caps) else None
-"#;
-
-fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    HELPERS
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(
-                PyModule::from_code(
-                    py,
-                    HELPERS_CODE,
-                    c"gvarust/_audio_helpers.py",
-                    c"gvarust._audio_helpers",
-                )?
-                .unbind(),
-            )
-        })
-        .map(|m| m.bind(py))
-}
-
 /// The `gvarust.Segment` class: `collections.namedtuple("Segment", "start_time end_time")`.
 pub fn segment_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    helpers(py)?.getattr("Segment")
+    super::helpers(py)?.getattr("Segment")
 }
 
 /// A `types.SimpleNamespace` with `kwargs` as attributes.
@@ -145,7 +101,7 @@ pub(crate) fn build_audio_info(py: Python<'_>, info: &gst_audio::AudioInfo) -> P
         .to_caps()
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
         .to_string();
-    let gi_info = helpers(py)?.call_method1("gi_audio_info", (caps,))?;
+    let gi_info = super::helpers(py)?.call_method1("gi_info", ("GstAudio", "AudioInfo", caps))?;
     if !gi_info.is_none() {
         return Ok(gi_info.unbind());
     }

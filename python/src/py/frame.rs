@@ -266,22 +266,6 @@ impl FrameKind {
     }
 }
 
-/// The Python helpers behind `to_dict()`/`to_json()` (export.py), loaded once.
-fn export_helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    static EXPORT: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    const SOURCE: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-        concat!(include_str!("export.py"), "\0").as_bytes(),
-    ) {
-        Ok(source) => source,
-        Err(_) => panic!("export.py contains a NUL byte"),
-    };
-    EXPORT
-        .get_or_try_init(py, || -> PyResult<_> {
-            Ok(PyModule::from_code(py, SOURCE, c"gvarust/export.py", c"gvarust._export")?.unbind())
-        })
-        .map(|module| module.bind(py))
-}
-
 fn clock_time(time: Option<gst::ClockTime>) -> Option<u64> {
     time.map(gst::ClockTime::nseconds)
 }
@@ -675,7 +659,7 @@ impl VideoFrame {
     /// left out unless `include_data=True`.
     #[pyo3(signature = (include_data=false))]
     fn to_dict<'py>(slf: &Bound<'py, Self>, include_data: bool) -> PyResult<Bound<'py, PyAny>> {
-        export_helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
+        super::helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
     }
 
     /// `to_dict()` serialized as JSON text (`indent` as in `json.dumps`).
@@ -685,7 +669,7 @@ impl VideoFrame {
         include_data: bool,
         indent: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        export_helpers(slf.py())?.call_method1("frame_to_json", (slf, include_data, indent))
+        super::helpers(slf.py())?.call_method1("frame_to_json", (slf, include_data, indent))
     }
 
     /// The stream's video info: a PyGObject `GstVideo.VideoInfo` when PyGObject
@@ -809,8 +793,7 @@ fn build_video_info(py: Python<'_>, info: &gst_video::VideoInfo) -> PyResult<Py<
         .to_caps()
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
         .to_string();
-    let helpers = helpers(py)?;
-    let gi_info = helpers.call_method1("gi_video_info", (caps,))?;
+    let gi_info = super::helpers(py)?.call_method1("gi_info", ("GstVideo", "VideoInfo", caps))?;
     if !gi_info.is_none() {
         return Ok(gi_info.unbind());
     }
@@ -833,64 +816,9 @@ fn build_video_info(py: Python<'_>, info: &gst_video::VideoInfo) -> PyResult<Py<
     Ok(namespace(py, &kwargs)?.unbind())
 }
 
-static HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-
-/// Python helpers: the `Message` class and the PyGObject video info builder.
-const HELPERS_CODE: &std::ffi::CStr = cr#"
-class Message(str):
-    """A JSON message of a frame: a ``str`` that remembers its GVA JSON meta.
-
-    ``frame.remove_message(msg)`` removes exactly this message. ``msg.meta``
-    (a ``MessageMeta``) reads the meta's current text; it is valid during the
-    callback only.
-    """
-
-    def __new__(cls, text, meta=None):
-        self = super().__new__(cls, text)
-        self.meta = meta
-        return self
-
-
-Message.__module__ = "gvarust"
-
-
-def gi_video_info(caps_string):
-    """A GstVideo.VideoInfo for the caps, or None without PyGObject."""
-    try:
-        import gi
-        gi.require_version("Gst", "1.0")
-        gi.require_version("GstVideo", "1.0")
-        from gi.repository import Gst, GstVideo
-    except (ImportError, ValueError):
-        return None
-    caps = Gst.Caps.from_string(caps_string)
-    if caps is None:
-        return None
-    if hasattr(GstVideo.VideoInfo, "new_from_caps"):
-        return GstVideo.VideoInfo.new_from_caps(caps)
-    info = GstVideo.VideoInfo()
-    return info if info.from_caps(caps) else None
-"#;
-
-fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    HELPERS
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(
-                PyModule::from_code(
-                    py,
-                    HELPERS_CODE,
-                    c"gvarust/_helpers.py",
-                    c"gvarust._helpers",
-                )?
-                .unbind(),
-            )
-        })
-        .map(|m| m.bind(py))
-}
-
 /// The `gvarust.Message` class (a `str` subclass).
 pub fn message_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    helpers(py)?.getattr("Message")
+    super::helpers(py)?.getattr("Message")
 }
 
 fn make_message<'py>(

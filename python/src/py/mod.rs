@@ -41,6 +41,26 @@ pyo3::create_exception!(
      `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`)."
 );
 
+/// The Python-side helpers (`helpers.py`): `Message`, `Segment`, PyGObject
+/// info look-ups and the `to_dict()` export, loaded once per interpreter.
+pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static HELPERS: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
+    const SOURCE: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(include_str!("helpers.py"), "\0").as_bytes(),
+    ) {
+        Ok(source) => source,
+        Err(_) => panic!("helpers.py contains a NUL byte"),
+    };
+    HELPERS
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(
+                PyModule::from_code(py, SOURCE, c"gvarust/helpers.py", c"gvarust._helpers")?
+                    .unbind(),
+            )
+        })
+        .map(|module| module.bind(py))
+}
+
 /// Fills `m` with the classes, exceptions and helpers of the `gvarust` module.
 pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();

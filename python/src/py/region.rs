@@ -10,32 +10,16 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyList;
 
 use super::frame::{BufferSlot, PtrCache};
 use super::tensor::{check_name, Tensor};
 use crate::frame as model;
 use crate::region::{self, RoiMeta};
 
-static RECT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
 /// The `gvarust.Rect` class: `collections.namedtuple("Rect", "x y w h")`.
-pub fn rect_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    RECT.get_or_try_init(py, || {
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("module", "gvarust")?;
-        let class = py
-            .import("collections")?
-            .getattr("namedtuple")?
-            .call(("Rect", "x y w h"), Some(&kwargs))?;
-        class.setattr(
-            "__doc__",
-            "Rect(x, y, w, h): a box, in pixels (ints) or normalized (floats).",
-        )?;
-        Ok(class.unbind())
-    })
-    .map(|c| c.bind(py))
+pub fn rect_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    super::helpers(py)?.getattr("Rect")
 }
 
 fn region_removed() -> PyErr {

@@ -1,12 +1,62 @@
-"""VideoFrame.to_dict() / to_json(): the frame's metadata in the JSON layout of
-DL Streamer's gvametaconvert, so existing consumers can read it.
+"""Python-side helpers of the gvarust classes, loaded once as ``gvarust._helpers``.
 
-Runs on the public classes only; loaded once into the native module.
+The ``Message`` class, the ``Rect`` and ``Segment`` namedtuples and PyGObject look-ups are simplest in
+Python; ``frame_to_dict`` backs ``VideoFrame.to_dict()`` / ``to_json()``. Nothing
+here runs per buffer unless the user calls it.
 """
 
+import collections
+import importlib
 import json
 
+class Message(str):
+    """A JSON message of a frame: a ``str`` that remembers its GVA JSON meta.
 
+    ``frame.remove_message(msg)`` removes exactly this message. ``msg.meta``
+    (a ``MessageMeta``) reads the meta's current text; it is valid during the
+    callback only.
+    """
+
+    def __new__(cls, text, meta=None):
+        self = super().__new__(cls, text)
+        self.meta = meta
+        return self
+
+
+Message.__module__ = "gvarust"
+
+
+Rect = collections.namedtuple("Rect", "x y w h", module="gvarust")
+Rect.__doc__ = "Rect(x, y, w, h): a box, in pixels (ints) or normalized (floats)."
+
+Segment = collections.namedtuple("Segment", "start_time end_time", module="gvarust")
+Segment.__doc__ = "Segment(start_time, end_time): an audio event's span, in nanoseconds."
+
+
+def gi_info(namespace, class_name, caps_string):
+    """A PyGObject ``<namespace>.<class_name>`` (VideoInfo/AudioInfo) for the caps,
+    or None without PyGObject."""
+    try:
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        gi.require_version(namespace, "1.0")
+        from gi.repository import Gst
+
+        module = importlib.import_module(f"gi.repository.{namespace}")
+    except (ImportError, ValueError, AttributeError):
+        return None
+    caps = Gst.Caps.from_string(caps_string)
+    if caps is None:
+        return None
+    info_class = getattr(module, class_name)
+    if hasattr(info_class, "new_from_caps"):
+        return info_class.new_from_caps(caps)
+    info = info_class()
+    return info if info.from_caps(caps) else None
+
+
+# --- VideoFrame.to_dict() / to_json(): DL Streamer gvametaconvert's JSON layout
 def _tensor_dict(tensor, include_data):
     out = {}
     for key, value in (
