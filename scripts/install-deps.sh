@@ -2,6 +2,8 @@
 # Installs what gvarust needs on Debian 12 (as root, or through sudo):
 # GStreamer 1.22 development files and tools, Debian's Python 3.11 with
 # PyGObject, numpy and pytest, and a Rust toolchain when none is present.
+# Also python3-skimage, for the astronaut photo of the face-detection example
+# (examples/faces/; its OpenCV comes from PyPI into a venv, see examples/common.sh).
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,7 @@ packages=(
   python3 python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   python3-numpy python3-pytest python3-venv libpython3.11-dev
   gstreamer1.0-python3-plugin-loader
+  python3-skimage
 )
 
 as_root() {
