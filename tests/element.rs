@@ -569,3 +569,17 @@ fn shared_buffers_are_made_writable_without_copying_pixels() {
         1
     );
 }
+
+#[test]
+fn frame_buffer_is_a_pygobject_buffer_that_shares_the_buffer_while_held() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust name=gbuf module={} ! fakesink",
+        callback("frame_buffer.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("gbuf", "frame_buffer"));
+    assert_eq!(
+        seen[0],
+        json!(["Buffer", true, "refused while shared", ["after release"]])
+    );
+}
