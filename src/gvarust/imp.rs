@@ -72,6 +72,14 @@ impl Default for Settings {
 /// Reads a JSON property value: inline JSON, or `@path` for a file's JSON.
 fn read_json_value(value: &str) -> Result<Value, String> {
     if let Some(path) = value.strip_prefix('@') {
+        // A FIFO or device would block set_property (and the thread setting it).
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() && !meta.is_dir() {
+                return Err(format!(
+                    "cannot read JSON file '{path}': not a regular file"
+                ));
+            }
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read JSON file '{path}': {e}"))?;
         serde_json::from_str(&text).map_err(|e| format!("file '{path}' is not valid JSON: {e}"))

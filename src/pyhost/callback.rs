@@ -156,6 +156,13 @@ impl Callback {
                         "Python module path '{shown}' is a directory, not a Python file"
                     )))
                 }
+                // A FIFO or device would block (or never end) the read below, with
+                // the GIL held: refuse anything but a regular file.
+                Ok(meta) if !meta.is_file() => {
+                    return Err(PyFailure::plain(format!(
+                        "Python module path '{shown}' is not a regular file"
+                    )))
+                }
                 Ok(_) => {}
             }
             if let Err(e) = std::fs::File::open(path) {
