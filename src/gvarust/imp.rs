@@ -130,6 +130,10 @@ struct State {
     frame_kind: FrameKind,
     warnings: WarningLimiter,
     reload: Option<ReloadWatch>,
+    /// An event hook failed with `on-error=fail`: the element error is posted and
+    /// the event was not forwarded, so later buffers must not flow either (they
+    /// would reach downstream without stream-start, caps or segment).
+    failed: bool,
 }
 
 /// Per-run callback statistics, kept with relaxed atomics (no lock per buffer).
@@ -401,7 +405,10 @@ impl GvaRust {
                 let mode = self.on_error_mode();
                 self.post_failure(&failure, mode, &mut state.warnings);
                 match mode {
-                    OnError::Fail => return false,
+                    OnError::Fail => {
+                        state.failed = true;
+                        return false;
+                    }
                     OnError::Drop => keep = !droppable,
                     OnError::Pass => {}
                 }
@@ -413,6 +420,7 @@ impl GvaRust {
                 let mode = self.on_error_mode();
                 self.post_failure(&failure, mode, &mut state.warnings);
                 if mode == OnError::Fail {
+                    state.failed = true;
                     return false;
                 }
             }
@@ -791,6 +799,7 @@ impl BaseTransformImpl for GvaRust {
                 callback,
                 frame_kind: FrameKind::from_caps(sink_caps.as_deref()),
                 warnings: WarningLimiter::default(),
+                failed: false,
                 reload,
             });
         });
@@ -895,6 +904,9 @@ impl BaseTransformImpl for GvaRust {
             let Some(state) = guard.as_mut() else {
                 return Err(gst::FlowError::Flushing);
             };
+            if state.failed {
+                return Err(gst::FlowError::Error);
+            }
             let _running = pyhost::running_for(element.upcast_ref());
             let call_start = Instant::now();
             if state.reload.is_some() {
