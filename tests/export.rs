@@ -18,7 +18,12 @@ fn frame_metadata_exports_in_the_gvametaconvert_layout() {
     assert_eq!(plain["timestamp"], 0);
     let face = &plain["objects"][0];
     assert_eq!(
-        (face["x"].clone(), face["y"].clone(), face["w"].clone(), face["h"].clone()),
+        (
+            face["x"].clone(),
+            face["y"].clone(),
+            face["w"].clone(),
+            face["h"].clone()
+        ),
         (json!(16), json!(12), json!(32), json!(24))
     );
     assert_eq!(face["id"], 7);
@@ -40,9 +45,15 @@ fn frame_metadata_exports_in_the_gvametaconvert_layout() {
     );
     assert!(face.get("tensors").is_none(), "no tensor data unless asked");
     // Frame-level classification: a whole-frame object.
-    assert_eq!(plain["objects"][1], json!({"x": 0, "y": 0, "w": 64, "h": 48, "scene": {"label": "indoor"}}));
+    assert_eq!(
+        plain["objects"][1],
+        json!({"x": 0, "y": 0, "w": 64, "h": 48, "scene": {"label": "indoor"}})
+    );
     // Raw frame tensors (without a `type` field), without data by default.
-    assert_eq!(plain["tensors"], json!([{"precision": "U8", "dims": [4], "name": "ssd", "layer_name": "detection_out"}]));
+    assert_eq!(
+        plain["tensors"],
+        json!([{"precision": "U8", "dims": [4], "name": "ssd", "layer_name": "detection_out"}])
+    );
 
     let with_data = &seen[0]["with_data"];
     assert_eq!(with_data["tensors"][0]["data"], json!([1, 2, 3, 4]));
