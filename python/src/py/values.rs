@@ -1,6 +1,7 @@
 //! Conversion of GLib values and GStreamer structures to Python objects.
 
 use gst::glib;
+use gst::glib::translate::ToGlibPtr;
 use gst::prelude::*;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -33,9 +34,18 @@ pub fn value_to_py<'py>(py: Python<'py>, value: &glib::Value) -> PyResult<Bound<
         Type::F32 => simple!(f32),
         Type::F64 => simple!(f64),
         Type::STRING => {
-            return Ok(match value.get::<Option<&str>>() {
-                Ok(Some(s)) => s.into_pyobject(py)?.into_any(),
-                _ => py.None().into_bound(py),
+            // C code can store strings that are not UTF-8 (GStreamer checks only
+            // top-level structure fields, not items of arrays, lists or events):
+            // glib's `&str` getter panics on those, so convert lossily here.
+            // SAFETY: the value holds G_TYPE_STRING (checked above), so the pointer
+            // is NULL or a NUL-terminated string owned by `value`.
+            let ptr = unsafe { glib::gobject_ffi::g_value_get_string(value.to_glib_none().0) };
+            return Ok(if ptr.is_null() {
+                py.None().into_bound(py)
+            } else {
+                // SAFETY: non-NULL, NUL-terminated, alive while `value` is borrowed.
+                let bytes = unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes();
+                pyo3::types::PyString::new(py, &String::from_utf8_lossy(bytes)).into_any()
             });
         }
         _ => {}
