@@ -546,3 +546,298 @@ fn host_python_of_another_version_is_a_clear_start_error() {
     );
     assert!(stdout.contains("host survived 3.12.1"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------
+// Metadata from other elements: foreign, malformed, non-UTF-8.
+// ---------------------------------------------------------------------------
+
+use gvarust_meta::meta::{json_meta_info, GstGVAJSONMeta, GstGVATensorMeta};
+use gvarust_meta::TensorMeta;
+
+/// A string GValue holding `bytes` as is (not valid UTF-8), as C code can make.
+fn raw_string_value(bytes: &[u8]) -> glib::Value {
+    let c = std::ffi::CString::new(bytes).unwrap();
+    let mut value = glib::Value::from_type(glib::Type::STRING);
+    // SAFETY: `value` holds G_TYPE_STRING; g_value_set_string copies the C string.
+    unsafe {
+        glib::gobject_ffi::g_value_set_string(
+            glib::translate::ToGlibPtrMut::to_glib_none_mut(&mut value).0,
+            c.as_ptr(),
+        )
+    };
+    value
+}
+
+/// Sets field `name` of `s` to a GST_TYPE_ARRAY of `items` (raw GValues).
+fn set_raw_array(s: &mut gst::StructureRef, name: &str, items: &[glib::Value]) {
+    use glib::translate::{ToGlibPtr, ToGlibPtrMut};
+    let mut array = glib::Value::from_type(gst::Array::static_type());
+    let name = std::ffi::CString::new(name).unwrap();
+    // SAFETY: `array` holds GST_TYPE_ARRAY; append copies each value, and
+    // gst_structure_set_value copies the array into the structure.
+    unsafe {
+        for item in items {
+            gst::ffi::gst_value_array_append_value(
+                array.to_glib_none_mut().0,
+                item.to_glib_none().0,
+            );
+        }
+        gst::ffi::gst_structure_set_value(s.as_mut_ptr(), name.as_ptr(), array.to_glib_none().0);
+    }
+}
+
+/// A 4x4 GRAY8 buffer carrying every kind of broken metadata we know of.
+fn buffer_with_foreign_metadata() -> gst::Buffer {
+    let mut buffer = gst::Buffer::from_slice(vec![9u8; 16]);
+    let b = buffer.get_mut().unwrap();
+    // A region whose detection has fields of the wrong types, and a classification
+    // whose label is a number.
+    let mut roi = gst_video::VideoRegionOfInterestMeta::add(b, "odd", (1, 1, 2, 2));
+    roi.add_param(
+        gst::Structure::builder("detection")
+            .field("confidence", "high")
+            .field("x_min", 1i32)
+            .field("label_id", "seven")
+            .build(),
+    );
+    roi.add_param(
+        gst::Structure::builder("classification")
+            .field("label", 5i32)
+            .build(),
+    );
+    roi.add_param(
+        gst::Structure::builder("object_id")
+            .field("id", "x")
+            .build(),
+    );
+    // A region far outside the 4x4 frame, with a detection box beyond [0, 1].
+    let mut roi = gst_video::VideoRegionOfInterestMeta::add(b, "outside", (1000, 2000, 50, 60));
+    roi.add_param(
+        gst::Structure::builder("detection")
+            .field("x_min", -3.0f64)
+            .field("x_max", 7.5f64)
+            .field("y_min", 0.0f64)
+            .field("y_max", 1.0f64)
+            .build(),
+    );
+    // A region whose label (roi_type quark) is not UTF-8.
+    let roi = gst_video::VideoRegionOfInterestMeta::add(b, "x", (0, 0, 1, 1));
+    // SAFETY: a live ROI meta of this buffer; roi_type is a plain quark field.
+    unsafe {
+        let meta = roi.as_ptr() as *mut gst_video::ffi::GstVideoRegionOfInterestMeta;
+        (*meta).roi_type = glib::ffi::g_quark_from_string(c"caf\xe9".as_ptr());
+    }
+
+    let tensors = [
+        // data_buffer a string, precision a string, dims a string.
+        gst::Structure::builder("t_strings")
+            .field("data_buffer", "not bytes")
+            .field("precision", "FP32")
+            .field("dims", "1x2")
+            .build(),
+        // data_buffer a variant that is not `ay`.
+        gst::Structure::builder("t_ints_variant")
+            .field(
+                "data_buffer",
+                glib::Variant::array_from_iter::<i32>([1.to_variant(), 2.to_variant()]),
+            )
+            .field("precision", 10i32)
+            .field("dims", gst::Array::new([2u32]))
+            .build(),
+        // 6 bytes with FP32: not a whole number of elements.
+        gst::Structure::builder("t_ragged")
+            .field(
+                "data_buffer",
+                glib::Variant::array_from_fixed_array(&[0u8; 6]),
+            )
+            .field("precision", 10i32)
+            .field("dims", gst::Array::new([4u32, 4u32]))
+            .build(),
+        // dims inconsistent with the data size, but whole elements.
+        gst::Structure::builder("t_dims_mismatch")
+            .field(
+                "data_buffer",
+                glib::Variant::array_from_fixed_array(&[0u8; 16]),
+            )
+            .field("precision", 10i32)
+            .field("dims", gst::Array::new([1u32, 2u32]))
+            .build(),
+        // An unknown precision and a negative dimension.
+        gst::Structure::builder("t_unknown_precision")
+            .field(
+                "data_buffer",
+                glib::Variant::array_from_fixed_array(&[1u8, 2, 3]),
+            )
+            .field("precision", 999i32)
+            .field("layout", -5i32)
+            .field("dims", gst::Array::new([-1i32]))
+            .build(),
+    ];
+    for s in tensors {
+        TensorMeta::add_with_structure(b, s).unwrap();
+    }
+    // Non-UTF-8 strings inside an array field.
+    let mut s = gst::Structure::new_empty("t_non_utf8");
+    set_raw_array(
+        &mut s,
+        "names",
+        &[raw_string_value(b"ok"), raw_string_value(b"caf\xe9")],
+    );
+    TensorMeta::add_with_structure(b, s).unwrap();
+    // A foreign tensor meta whose structure pointer is NULL.
+    {
+        let meta = TensorMeta::add(b).unwrap();
+        // SAFETY: the meta is ours and live; the structure we detach is freed here.
+        unsafe {
+            let raw = meta.as_ptr() as *mut GstGVATensorMeta;
+            gst::ffi::gst_structure_free((*raw).data);
+            (*raw).data = std::ptr::null_mut();
+        }
+    }
+    // JSON messages: one not UTF-8, one NULL.
+    for message in [Some(&b"\xff\xfe{}"[..]), None] {
+        // SAFETY: adding a registered meta to a writable buffer; the message is
+        // g_malloc'ed as the meta's free function expects.
+        unsafe {
+            let meta = gst::ffi::gst_buffer_add_meta(
+                b.as_mut_ptr(),
+                json_meta_info(),
+                std::ptr::null_mut(),
+            ) as *mut GstGVAJSONMeta;
+            if let Some(bytes) = message {
+                let c = std::ffi::CString::new(bytes).unwrap();
+                (*meta).message = glib::ffi::g_strdup(c.as_ptr());
+            }
+        }
+    }
+    buffer
+}
+
+#[test]
+fn foreign_and_malformed_metadata_reads_without_crash_or_panic() {
+    common::init();
+    let element = gst::ElementFactory::make("gvarust")
+        .name("foreign")
+        .property("module", callback("bad_meta_reader.py"))
+        .build()
+        .unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
+    let mut event_structure = gst::Structure::builder("odd-event")
+        .field("fraction", gst::Fraction::new(30, 1))
+        .field("caps", gst::Caps::new_empty_simple("video/x-raw"))
+        .field("nested", gst::Structure::new_empty("inner"))
+        .build();
+    set_raw_array(
+        &mut event_structure,
+        "names",
+        &[raw_string_value(b"caf\xe9")],
+    );
+    h.push_event(gst::event::CustomDownstream::new(event_structure));
+    let out = h.push_and_pull(buffer_with_foreign_metadata()).unwrap();
+    assert_eq!(out.size(), 16);
+
+    let seen = records("bad_meta_reader");
+    let dump = seen[0].to_string();
+    println!("{dump}");
+    assert!(!dump.contains("PanicException"), "{dump}");
+    let regions = &seen[0]["regions"];
+    assert_eq!(regions[0]["rect"], json!([1, 1, 2, 2]));
+    assert_eq!(regions[0]["label"], "odd");
+    assert_eq!(
+        regions[0]["confidence"],
+        Value::Null,
+        "a string confidence is no confidence"
+    );
+    assert_eq!(regions[0]["label_id"], Value::Null);
+    assert_eq!(regions[0]["object_id"], Value::Null);
+    assert_eq!(
+        regions[1]["rect"],
+        json!([1000, 2000, 50, 60]),
+        "stored values, unclipped"
+    );
+    // A label that is not UTF-8 reads as "" (documented in region::label).
+    assert_eq!(regions[2]["label"], "");
+    let tensors = seen[0]["tensors"].as_array().unwrap();
+    let by_name = |name: &str| {
+        tensors
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {tensors:?}"))
+    };
+    let t = by_name("t_strings");
+    assert_eq!(t["data"], Value::Null);
+    assert_eq!(t["precision_name"], "UNSPECIFIED");
+    assert!(t["dims"].as_str().unwrap().starts_with("ValueError"), "{t}");
+    assert_eq!(by_name("t_ints_variant")["data"], Value::Null);
+    assert_eq!(
+        by_name("t_ragged")["data"],
+        "RuntimeError: the tensor holds 6 bytes, not a whole number of float32 elements"
+    );
+    assert_eq!(
+        by_name("t_dims_mismatch")["data"],
+        json!(["float32", 4, false])
+    );
+    let t = by_name("t_unknown_precision");
+    assert_eq!(t["precision_name"], "UNSPECIFIED");
+    assert_eq!(t["layout"], "ANY");
+    assert_eq!(t["data"], json!(["uint8", 3, false]));
+    assert!(t["dims"].as_str().unwrap().starts_with("ValueError"), "{t}");
+    let t = by_name("t_non_utf8");
+    assert_eq!(t["items"]["names"], "['ok', 'caf\u{fffd}']", "{t}");
+    assert_eq!(
+        by_name("meta")["fields"],
+        json!([]),
+        "NULL structure reads as empty"
+    );
+    assert_eq!(seen[0]["messages"], json!(["\u{fffd}\u{fffd}{}"]));
+    assert_eq!(seen[0]["pixels"], json!([[4, 4, 1], "uint8"]));
+    assert_eq!(seen[0]["planes"], json!([[4, 4]]));
+    // gvametaconvert-style JSON refuses the malformed dims with an exception.
+    assert_eq!(
+        seen[0]["to_json"],
+        "ValueError: field 'dims' has type gchararray, expected GstValueArray"
+    );
+
+    let events = records("bad_meta_reader_events");
+    assert_eq!(events[0]["names"], json!(["caf\u{fffd}"]), "{events}");
+    assert_eq!(events[0]["nested"], json!({}), "{events}");
+}
+
+#[test]
+fn zero_size_and_short_buffers_are_errors_in_python_not_crashes() {
+    common::init();
+    let element = gst::ElementFactory::make("gvarust")
+        .name("short")
+        .property("module", callback("bad_meta_reader.py"))
+        .build()
+        .unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1");
+    for size in [0, 8] {
+        let out = h
+            .push_and_pull(gst::Buffer::with_size(size).unwrap())
+            .unwrap();
+        assert_eq!(out.size(), size);
+    }
+    h.set_src_caps_str("application/x-anything");
+    let out = h.push_and_pull(gst::Buffer::new()).unwrap();
+    assert_eq!(out.size(), 0);
+    let seen = records("bad_meta_reader");
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 3);
+    for item in &seen[..2] {
+        let pixels = item["pixels"].as_str().unwrap_or_default();
+        assert!(pixels.starts_with("RuntimeError"), "{item}");
+        assert_eq!(item["regions"], json!([]));
+    }
+    assert!(
+        seen[2]["pixels"]
+            .as_str()
+            .unwrap()
+            .starts_with("AttributeError"),
+        "{}",
+        seen[2]
+    );
+    assert_eq!(seen[2]["messages"], json!([]));
+}
