@@ -63,11 +63,11 @@ def run_app(tmp_path, callback, switch_interval=0.0, seconds=1.5):
     app = tmp_path / "app.py"
     app.write_text(APP)
     proc = subprocess.Popen(
-        [sys.executable, str(app), callback("printer.py"), str(switch_interval)],
+        [sys.executable, str(app), callback("frames.py"), str(switch_interval)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        assert proc.stdout.readline().strip() == "playing"
+        assert proc.stdout.readline().strip() == "playing", proc.stderr.read()
         time.sleep(seconds)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
