@@ -13,7 +13,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 cargo build
 plugins="$(mktemp -d)"
 trap 'rm -rf "$plugins"' EXIT
-cp target/debug/libgstgvarust.so "$plugins/"
+cp "${CARGO_TARGET_DIR:-target}/debug/libgstgvarust.so" "$plugins/"
 export GST_PLUGIN_PATH="$plugins" GST_REGISTRY="$plugins/registry.bin" GST_DEBUG=0
 # pymalloc hides Python's own allocations from valgrind: use malloc directly.
 export PYTHONMALLOC=malloc G_SLICE=always-malloc

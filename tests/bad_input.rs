@@ -345,18 +345,16 @@ fn a_callback_that_never_returns_is_reported_and_can_be_released() {
     let bus = pipeline.bus().unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
     let started = Instant::now();
-    let warning = loop {
-        let msg = bus
-            .timed_pop_filtered(
-                gst::ClockTime::from_seconds(10),
-                &[gst::MessageType::Warning, gst::MessageType::Error],
-            )
-            .expect("a slow-call warning within 10 s");
-        match msg.view() {
-            gst::MessageView::Warning(w) => break w.error().message().to_string(),
-            other => panic!("unexpected {other:?}"),
-        }
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(10),
+            &[gst::MessageType::Warning, gst::MessageType::Error],
+        )
+        .expect("a slow-call warning within 10 s");
+    let gst::MessageView::Warning(w) = msg.view() else {
+        panic!("unexpected {msg:?}")
     };
+    let warning = w.error().message().to_string();
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(
         warning.starts_with("Python callback process_frame() has been running for 0.")
