@@ -13,7 +13,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{callback, records, run, run_pipeline, Run};
@@ -61,16 +60,13 @@ fn run_capturing_warnings(props: &[(&str, &str)]) -> (Run, gst::Element, Vec<Str
     pipeline.add_many([&element, &sink]).unwrap();
     let identity = pipeline.by_name("in").unwrap();
     gst::Element::link_many([&identity, &element, &sink]).unwrap();
-    let warnings: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = warnings.clone();
-    pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
-        if let gst::MessageView::Warning(w) = msg.view() {
-            sink.lock().unwrap().push(w.error().message().to_string());
-        }
-        gst::BusSyncReply::Pass
-    });
+    // run_pipeline collects warnings as they are posted, including those at stop.
     let r = run_pipeline(&pipeline);
-    let warnings = warnings.lock().unwrap().clone();
+    let warnings = r
+        .warnings
+        .iter()
+        .map(|(e, _)| e.message().to_string())
+        .collect();
     (r, element, warnings)
 }
 

@@ -83,6 +83,17 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
     }
     let mut run = Run::default();
     let bus = pipeline.bus().expect("pipeline bus");
+    // Warnings are collected as they are posted: the bus drops queued messages
+    // when the pipeline goes to NULL, which would lose those posted at stop.
+    let warnings: Arc<std::sync::Mutex<Vec<(gst::glib::Error, String)>>> = Arc::default();
+    let sink = warnings.clone();
+    bus.set_sync_handler(move |_, msg| {
+        if let gst::MessageView::Warning(w) = msg.view() {
+            let debug = w.debug().map(|d| d.to_string()).unwrap_or_default();
+            sink.lock().unwrap().push((w.error(), debug));
+        }
+        gst::BusSyncReply::Pass
+    });
     {
         let _ = pipeline.set_state(gst::State::Playing);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -106,12 +117,6 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
                     ));
                     break;
                 }
-                gst::MessageView::Warning(w) => {
-                    run.warnings.push((
-                        w.error(),
-                        w.debug().map(|d| d.to_string()).unwrap_or_default(),
-                    ));
-                }
                 gst::MessageView::Element(e) => {
                     if let Some(s) = e.structure() {
                         run.element_messages.push(s.to_owned());
@@ -124,15 +129,8 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
     pipeline
         .set_state(gst::State::Null)
         .expect("pipeline stops");
-    // Messages posted while stopping (e.g. on_stop warnings).
-    while let Some(msg) = bus.pop() {
-        if let gst::MessageView::Warning(w) = msg.view() {
-            run.warnings.push((
-                w.error(),
-                w.debug().map(|d| d.to_string()).unwrap_or_default(),
-            ));
-        }
-    }
+    bus.unset_sync_handler();
+    run.warnings = std::mem::take(&mut *warnings.lock().unwrap());
     run.buffers_at_sink = counter.load(Ordering::Relaxed);
     run
 }
