@@ -43,6 +43,9 @@ EXPECTED = {
         "320x240, shared buffer",
         "1920x1080, shared buffer",
         "ratio large/small, shared buffer",
+        "320x240, frozen buffer",
+        "1920x1080, frozen buffer",
+        "ratio large/small, frozen buffer",
     ],
     "Scenario 4": [
         "identity, no Python",
