@@ -25,4 +25,5 @@ echo "--- pytest (the venv's Python is Debian's /usr/bin/python3 with PyGObject)
 echo "--- lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "--- all tests passed"
