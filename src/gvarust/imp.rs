@@ -204,8 +204,13 @@ struct Watchdog {
 
 /// Monotonic nanoseconds since the first use, never 0 (0 means "no call running").
 fn monotonic_ns() -> u64 {
+    monotonic_ns_at(Instant::now())
+}
+
+/// `monotonic_ns()` of an instant already taken (one clock read less per buffer).
+fn monotonic_ns_at(instant: Instant) -> u64 {
     static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
-    EPOCH.elapsed().as_nanos() as u64 + 1
+    instant.saturating_duration_since(*EPOCH).as_nanos() as u64 + 1
 }
 
 /// When the current Python call started (`monotonic_ns`), or 0 when idle.
@@ -899,7 +904,9 @@ impl BaseTransformImpl for GvaRust {
         let element = self.obj();
         let waiting_since = Instant::now();
         pyhost::attach(|py| {
-            let gil_wait = waiting_since.elapsed();
+            // One clock read serves the GIL wait, the call's start and the watchdog.
+            let call_start = Instant::now();
+            let gil_wait = call_start.saturating_duration_since(waiting_since);
             let mut guard = self.state.lock().unwrap();
             let Some(state) = guard.as_mut() else {
                 return Err(gst::FlowError::Flushing);
@@ -908,11 +915,12 @@ impl BaseTransformImpl for GvaRust {
                 return Err(gst::FlowError::Error);
             }
             let _running = pyhost::running_for(element.upcast_ref());
-            let call_start = Instant::now();
             if state.reload.is_some() {
                 self.maybe_reload(py, state, call_start);
             }
-            self.clock.started.store(monotonic_ns(), Ordering::Release);
+            self.clock
+                .started
+                .store(monotonic_ns_at(call_start), Ordering::Release);
             let outcome = state.callback.process_buffer(py, &state.frame_kind, buffer);
             self.clock.started.store(0, Ordering::Release);
             self.stats.record(gil_wait, call_start.elapsed());
