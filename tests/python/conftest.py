@@ -59,3 +59,20 @@ def run_pipeline(description, timeout_s=30):
     finally:
         pipeline.set_state(Gst.State.NULL)
     return error, elements
+
+
+def run_with_probes(description, probes, timeout_s=30):
+    """Run `description`, attaching `probes` {element_name: callback(pad, info)} on sink pads."""
+    pipeline = Gst.parse_launch(description)
+    for name, probe in probes.items():
+        pad = pipeline.get_by_name(name).get_static_pad("sink")
+        pad.add_probe(Gst.PadProbeType.BUFFER, probe)
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    try:
+        msg = bus.timed_pop_filtered(timeout_s * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        assert msg is not None, "timed out"
+        if msg.type == Gst.MessageType.ERROR:
+            raise AssertionError(msg.parse_error())
+    finally:
+        pipeline.set_state(Gst.State.NULL)

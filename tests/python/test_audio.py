@@ -3,7 +3,7 @@
 import numpy
 import pytest
 
-from conftest import CALLBACKS, Gst
+from conftest import CALLBACKS, Gst, run_with_probes
 
 import gi
 
@@ -15,23 +15,6 @@ from gstgva.audio import AudioEvent, AudioFrame, Segment  # noqa: E402
 from gstgva.util import GST_PAD_PROBE_INFO_BUFFER  # noqa: E402
 
 CAPS = "audio/x-raw,format=S16LE,channels=2,rate=8000,layout=interleaved"
-
-
-def run_with_probes(description, probes, timeout_s=30):
-    """Run `description`, attaching `probes` {element_name: callback(pad, info)} on sink pads."""
-    pipeline = Gst.parse_launch(description)
-    for name, probe in probes.items():
-        pad = pipeline.get_by_name(name).get_static_pad("sink")
-        pad.add_probe(Gst.PadProbeType.BUFFER, probe)
-    bus = pipeline.get_bus()
-    pipeline.set_state(Gst.State.PLAYING)
-    try:
-        msg = bus.timed_pop_filtered(timeout_s * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-        assert msg is not None, "timed out"
-        if msg.type == Gst.MessageType.ERROR:
-            raise AssertionError(msg.parse_error())
-    finally:
-        pipeline.set_state(Gst.State.NULL)
 
 
 def test_pad_probe_reads_samples_and_writes_events_that_a_later_probe_reads():

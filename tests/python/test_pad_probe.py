@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from conftest import CALLBACKS, REPO, Gst
+from conftest import CALLBACKS, REPO, Gst, run_with_probes
 
 import gi
 
@@ -21,23 +21,6 @@ from gstgva import RegionOfInterest, Tensor, VideoFrame  # noqa: E402
 from gstgva.util import GST_PAD_PROBE_INFO_BUFFER  # noqa: E402
 
 CAPS = "video/x-raw,format=BGRx,width=64,height=48,framerate=30/1"
-
-
-def run_with_probes(description, probes, timeout_s=30):
-    """Run `description`, attaching `probes` {element_name: callback(pad, info)} on sink pads."""
-    pipeline = Gst.parse_launch(description)
-    for name, probe in probes.items():
-        pad = pipeline.get_by_name(name).get_static_pad("sink")
-        pad.add_probe(Gst.PadProbeType.BUFFER, probe)
-    bus = pipeline.get_bus()
-    pipeline.set_state(Gst.State.PLAYING)
-    try:
-        msg = bus.timed_pop_filtered(timeout_s * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-        assert msg is not None, "timed out"
-        if msg.type == Gst.MessageType.ERROR:
-            raise AssertionError(msg.parse_error())
-    finally:
-        pipeline.set_state(Gst.State.NULL)
 
 
 def test_pad_probe_writes_regions_that_a_later_probe_and_the_c_api_read():
