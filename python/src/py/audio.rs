@@ -17,8 +17,10 @@ use std::sync::Arc;
 
 use gst::glib::translate::IntoGlib;
 use gst::meta::{MetaRef, MetaRefMut};
-use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
-use numpy::{PyArrayDescr, PyArrayDescrMethods};
+use numpy::npyffi::npy_intp;
+use numpy::PyArrayDescr;
+
+use super::ndarray::borrowed_array;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -703,44 +705,20 @@ pub(crate) fn sample_array<'py>(
     let descr = PyArrayDescr::new(py, view.dtype)?;
     let mut dims = view.shape.map(|d| d as npy_intp);
     let mut strides = view.strides.map(|s| s as npy_intp);
-    let flags = if write {
-        npyffi::NPY_ARRAY_WRITEABLE
-    } else {
-        0
-    };
     let data = owner.get().data + view.offset;
     // SAFETY: `sample_view` checked that every sample addressed by the view lies
     // inside the mapped bytes starting at `owner.data`; the mapping lives as long
-    // as `owner`, which becomes the array's base just below. numpy copies `dims`
-    // and `strides`, and `into_dtype_ptr` hands over the reference numpy steals.
-    // The array is writable only over a WRITE mapping.
-    let array = unsafe {
-        let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
-            py,
-            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
-            descr.into_dtype_ptr(),
-            2,
-            dims.as_mut_ptr(),
-            strides.as_mut_ptr(),
-            data as *mut std::ffi::c_void,
-            flags,
-            std::ptr::null_mut(),
-        );
-        Bound::from_owned_ptr_or_err(py, ptr)?
-    };
-    // SAFETY: `array` is a fresh ndarray without a base; `PyArray_SetBaseObject`
-    // steals the new reference to `owner` (also when it fails).
-    let status = unsafe {
-        PY_ARRAY_API.PyArray_SetBaseObject(py, array.as_ptr().cast(), owner.into_any().into_ptr())
-    };
-    if status != 0 {
-        return Err(PyErr::fetch(py));
-    }
-    // SAFETY: `array` is a valid ndarray; this recomputes its contiguity and alignment flags.
+    // as `owner`, the array's base. The array is writable only over a WRITE mapping.
     unsafe {
-        PY_ARRAY_API.PyArray_UpdateFlags(py, array.as_ptr().cast(), npyffi::NPY_ARRAY_UPDATE_ALL)
-    };
-    Ok(array)
+        borrowed_array(
+            descr,
+            &mut dims,
+            Some(&mut strides),
+            data as *mut std::ffi::c_void,
+            write,
+            owner.into_any(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 mod audio;
 mod event;
 mod frame;
+mod ndarray;
 mod pixels;
 mod pygobject;
 mod region;

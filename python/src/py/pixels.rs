@@ -29,7 +29,9 @@ use std::ffi::{CStr, CString};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
-use numpy::{PyArray3, PyArrayDescr, PyArrayDescrMethods, PyArrayMethods};
+use numpy::{PyArray3, PyArrayDescr, PyArrayMethods};
+
+use super::ndarray::borrowed_array;
 use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -517,48 +519,21 @@ fn view_array<'py>(owner: &Bound<'py, PixelMapping>, view: &View) -> PyResult<Bo
     }
     let mut dims: Vec<npy_intp> = view.shape.iter().map(|&d| d as npy_intp).collect();
     let mut strides: Vec<npy_intp> = view.strides.iter().map(|&s| s as npy_intp).collect();
-    let flags = if mapping.writable {
-        npyffi::NPY_ARRAY_WRITEABLE
-    } else {
-        0
-    };
     let descr = view.dtype.descr(py)?;
     // SAFETY: `fits` checked that every element addressed by `view` lies inside
     // the mapped data starting at `data`; the mapping stays alive as long as the
-    // array, which holds `owner` as its base (set just below) and is emptied
-    // before the mapping is released. numpy copies `dims` and `strides`, and
-    // `into_dtype_ptr` hands over the descriptor reference numpy steals.
-    let array = unsafe {
-        let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
-            py,
-            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
-            descr.into_dtype_ptr(),
-            dims.len() as std::os::raw::c_int,
-            dims.as_mut_ptr(),
-            strides.as_mut_ptr(),
-            data.add(view.offset).cast(),
-            flags,
-            std::ptr::null_mut(),
-        );
-        Bound::from_owned_ptr_or_err(py, ptr)?
-    };
-    // SAFETY: `array` is a fresh ndarray without a base; `PyArray_SetBaseObject`
-    // steals the new reference to `owner` (also when it fails).
-    let status = unsafe {
-        PY_ARRAY_API.PyArray_SetBaseObject(
-            py,
-            array.as_ptr().cast(),
-            owner.clone().into_any().into_ptr(),
-        )
-    };
-    if status != 0 {
-        return Err(PyErr::fetch(py));
-    }
-    // SAFETY: `array` is a valid ndarray; this recomputes its contiguity and alignment flags.
+    // array, which holds `owner` as its base and is emptied before the mapping
+    // is released. It is writable only over a WRITE mapping.
     unsafe {
-        PY_ARRAY_API.PyArray_UpdateFlags(py, array.as_ptr().cast(), npyffi::NPY_ARRAY_UPDATE_ALL)
-    };
-    Ok(array)
+        borrowed_array(
+            descr,
+            &mut dims,
+            Some(&mut strides),
+            data.add(view.offset).cast(),
+            mapping.writable,
+            owner.clone().into_any(),
+        )
+    }
 }
 
 /// Makes a zero-copy array empty and read-only, so it no longer reaches the

@@ -22,7 +22,9 @@
 use std::sync::Arc;
 
 use gst::glib;
-use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
+use numpy::npyffi::npy_intp;
+
+use super::ndarray::borrowed_array;
 use numpy::{PyArrayDescr, PyArrayDescrMethods};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -210,39 +212,19 @@ fn variant_array<'py>(
     let owner = Bound::new(py, TensorBytes { variant })?;
     let mut dims = [(len / itemsize) as npy_intp];
     // SAFETY: `ptr` points at `len` bytes of the serialized GVariant held by
-    // `owner`; GVariant data is immutable and lives as long as the variant, and
-    // `owner` becomes the array's base just below, so the memory outlives the
-    // array. The array covers exactly `len` bytes (a whole number of elements,
-    // checked above), is read-only (flags 0, so numpy never writes through the
-    // pointer) and `into_dtype_ptr` hands over the reference numpy steals.
-    let array = unsafe {
-        let raw = PY_ARRAY_API.PyArray_NewFromDescr(
-            py,
-            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
-            descr.into_dtype_ptr(),
-            1,
-            dims.as_mut_ptr(),
-            std::ptr::null_mut(),
-            ptr as *mut std::ffi::c_void,
-            0,
-            std::ptr::null_mut(),
-        );
-        Bound::from_owned_ptr_or_err(py, raw)?
-    };
-    // SAFETY: `array` is a fresh ndarray without a base; PyArray_SetBaseObject
-    // steals the new reference to `owner` (also on failure).
-    let status = unsafe {
-        PY_ARRAY_API.PyArray_SetBaseObject(py, array.as_ptr().cast(), owner.into_any().into_ptr())
-    };
-    if status != 0 {
-        return Err(PyErr::fetch(py));
-    }
-    // SAFETY: `array` is a valid ndarray; this recomputes its alignment flags
-    // (GVariant byte arrays are only guaranteed byte alignment).
+    // `owner`, the array's base; GVariant data is immutable and lives as long as
+    // the variant. The array covers exactly `len` bytes (a whole number of
+    // elements, checked above) and is read-only.
     unsafe {
-        PY_ARRAY_API.PyArray_UpdateFlags(py, array.as_ptr().cast(), npyffi::NPY_ARRAY_UPDATE_ALL)
-    };
-    Ok(array)
+        borrowed_array(
+            descr,
+            &mut dims,
+            None,
+            ptr as *mut std::ffi::c_void,
+            false,
+            owner.into_any(),
+        )
+    }
 }
 
 /// A tensor: a view of one `GstStructure` (inference result or raw output).
