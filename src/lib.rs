@@ -9,6 +9,18 @@ pub mod gva_exports;
 pub mod gvarust;
 pub mod pyhost;
 
+use std::sync::LazyLock;
+
+/// The plugin's one debug category: the element, the Python host, and Python
+/// `logging` records of callbacks (`GST_DEBUG=gvarust:5`).
+pub(crate) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "gvarust",
+        gst::DebugColorFlags::empty(),
+        Some("gvarust Python callback element"),
+    )
+});
+
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), gst::glib::BoolError> {
     gvarust::register(plugin)
 }

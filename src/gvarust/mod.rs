@@ -1,10 +1,17 @@
 //! The `gvarust` element: calls a user Python function (or a method of a user
-//! class instance) on every buffer. See `imp.rs` for its whole life.
+//! class instance) on every buffer. See `imp.rs` for its whole life; the files
+//! beside it hold its property values (`settings.rs`), statistics (`stats.rs`),
+//! the slow-call watchdog (`watchdog.rs`) and the warning rate limit
+//! (`warnings.rs`). The Python side is `crate::pyhost`.
 
 use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod settings;
+mod stats;
+mod warnings;
+mod watchdog;
 
 glib::wrapper! {
     /// The `gvarust` element (an in-place `GstBaseTransform`).

@@ -7,7 +7,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
-use super::CAT;
+use crate::CAT;
 
 /// The interpreter this plugin was built against (`PYO3_PYTHON` at build time),
 /// used as `sys.executable` so `subprocess`/`multiprocessing` start a matching one.
@@ -19,7 +19,7 @@ static BUILTIN_MODULES: OnceLock<Vec<(String, Py<PyModule>)>> = OnceLock::new();
 
 /// Starts the interpreter once per process (or adopts the running one) and
 /// prepares it for callbacks. Returns a precise reason when Python cannot be used.
-pub fn ensure_started() -> Result<(), String> {
+pub(super) fn ensure_started() -> Result<(), String> {
     STARTED.get_or_init(start).clone()
 }
 
@@ -176,7 +176,7 @@ fn start() -> Result<(), String> {
     } else {
         initialize_interpreter()?;
     }
-    super::attach(|py| prepare(py).map_err(|err| format!("Python set-up failed: {err}")))
+    super::threads::attach(|py| prepare(py).map_err(|err| format!("Python set-up failed: {err}")))
 }
 
 const HOST_SOURCE: &CStr =
@@ -191,7 +191,7 @@ fn prepare(py: Python<'_>) -> PyResult<()> {
         sys.setattr("argv", vec![""])?;
     }
     let host = PyModule::from_code(py, HOST_SOURCE, c"<gvarust-host>", c"gvarust._host")?;
-    let sink = pyo3::wrap_pyfunction!(super::gst_log_sink, &host)?;
+    let sink = pyo3::wrap_pyfunction!(super::logging::gst_log_sink, &host)?;
     host.setattr("_gst_log_sink", &sink)?;
     let _ = HOST_MODULE.set(host.unbind());
     let builtins = gvarust_meta::py::builtin_modules(py)?
@@ -212,7 +212,10 @@ pub(super) fn prepare_run(py: Python<'_>) -> PyResult<()> {
     let host = host_module(py);
     host.call_method1(
         "install_logging",
-        (host.getattr("_gst_log_sink")?, super::python_level()),
+        (
+            host.getattr("_gst_log_sink")?,
+            super::logging::python_level(),
+        ),
     )?;
     Ok(())
 }

@@ -60,12 +60,11 @@ pub struct CallbackSpec {
     pub kwargs_json: String,
     /// The element's name, part of the unique module name of a file module.
     pub element_name: String,
-    /// Whether this element loaded the named module before (then it is reloaded).
-    pub reload_named_module: bool,
 }
 
 impl CallbackSpec {
-    /// compat.md section 4: an existing file, a value with `/`, or a `.py` name is a path.
+    /// An existing file, a value with `/`, or a `.py` name is a path; anything
+    /// else is a module name imported from `sys.path`.
     pub fn module_is_path(&self) -> bool {
         let module = &self.module;
         module.contains('/') || module.ends_with(".py") || Path::new(module).is_file()
@@ -87,10 +86,6 @@ impl CallbackSpec {
                 }
             })
             .collect()
-    }
-
-    fn display_module(&self) -> &str {
-        &self.module
     }
 }
 
@@ -133,11 +128,12 @@ fn lookup_hook(owner: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Py<PyAny
 
 impl Callback {
     /// Loads the module, builds the class instance and finds the function and hooks.
-    pub fn load(py: Python<'_>, spec: &CallbackSpec) -> Result<Self, PyFailure> {
+    /// `reimport` re-executes a named module that an earlier run imported.
+    pub fn load(py: Python<'_>, spec: &CallbackSpec, reimport: bool) -> Result<Self, PyFailure> {
         super::bootstrap::prepare_run(py)
             .map_err(|e| PyFailure::from_err(py, "Preparing the Python environment", e))?;
         let host = host_module(py);
-        let shown = spec.display_module();
+        let shown = &spec.module;
         let (module, file_module_name) = if spec.module_is_path() {
             let path = Path::new(&spec.module);
             match std::fs::metadata(path) {
@@ -179,10 +175,7 @@ impl Callback {
             (module, Some(name))
         } else {
             let module = host
-                .call_method1(
-                    "import_named_module",
-                    (&spec.module, spec.reload_named_module),
-                )
+                .call_method1("import_named_module", (&spec.module, reimport))
                 .map_err(|e| {
                     PyFailure::from_err(py, &format!("Importing Python module '{shown}'"), e)
                 })?;
@@ -305,11 +298,6 @@ impl Callback {
     /// `process_frame()` or `Class.method()`, as error messages name the callable.
     pub fn function_label(&self) -> &str {
         &self.function_label
-    }
-
-    /// Whether the user code has a `process_event` hook.
-    pub fn has_event_hook(&self) -> bool {
-        self.hooks.process_event.is_some()
     }
 
     /// Calls `on_start()` if present.

@@ -99,10 +99,6 @@ def describe(exc, tb=None):
     return summary, "".join(lines).rstrip()
 
 
-def type_name(obj):
-    return type(obj).__name__
-
-
 def flush_std_streams():
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -1,0 +1,65 @@
+//! When the current Python call of a session started, for the element's
+//! slow-call watchdog (which runs on a thread of its own while the streaming
+//! thread is stuck in Python).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Monotonic nanoseconds of `instant` since the first use, never 0 (0 means idle).
+fn monotonic_ns_at(instant: Instant) -> u64 {
+    static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+    instant.saturating_duration_since(*EPOCH).as_nanos() as u64 + 1
+}
+
+/// The start of the Python call running now (if any) and what it is called.
+#[derive(Debug, Default)]
+pub struct CallClock {
+    /// `monotonic_ns_at` of the call's start, or 0 when no call runs.
+    started: AtomicU64,
+    label: Mutex<String>,
+}
+
+/// A call seen running by [`CallClock::running`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningCall {
+    /// Identifies the call (its start), so a watcher reports each call once.
+    pub id: u64,
+    /// How long it has been running.
+    pub elapsed: Duration,
+}
+
+impl CallClock {
+    /// A call starts at `at` (an instant the caller already read: one clock read
+    /// per buffer serves the GIL wait, the call's duration and this).
+    pub(super) fn start(&self, at: Instant) {
+        self.started.store(monotonic_ns_at(at), Ordering::Release);
+    }
+
+    /// The call returned.
+    pub(super) fn finish(&self) {
+        self.started.store(0, Ordering::Release);
+    }
+
+    /// Names the callable in slow-call warnings, e.g. `Python callback process_frame()`.
+    pub(super) fn set_label(&self, label: String) {
+        *self.label.lock().unwrap_or_else(PoisonError::into_inner) = label;
+    }
+
+    /// The callable's name as set by the session.
+    pub fn label(&self) -> String {
+        self.label
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The call running now, if any.
+    pub fn running(&self) -> Option<RunningCall> {
+        let started = self.started.load(Ordering::Acquire);
+        (started != 0).then(|| RunningCall {
+            id: started,
+            elapsed: Duration::from_nanos(monotonic_ns_at(Instant::now()).saturating_sub(started)),
+        })
+    }
+}

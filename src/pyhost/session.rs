@@ -1,0 +1,294 @@
+//! One element's Python: the loaded user code, the frame class its caps select,
+//! the reload watch, and the clock of the running call.
+//!
+//! Every method takes the GIL itself and then the session's own lock, always in
+//! that order; the lock is waited for with the GIL released, so a callback that
+//! releases the GIL (sleeping, numpy) cannot deadlock a caller on another thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use gvarust_meta::py::FrameKind;
+use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
+
+use super::callback::{Callback, CallbackSpec, HookResult, PyFailure};
+use super::threads::{attach, running_for};
+use super::{bootstrap, CallClock};
+use crate::CAT;
+
+/// How often `reload=true` looks at the module file's modification time.
+const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The Python side of one element, from its first start to its disposal.
+#[derive(Debug, Default)]
+pub struct Session {
+    run: Mutex<Option<Run>>,
+    clock: Arc<CallClock>,
+    /// Whether a named (non-file) module was imported by an earlier run, so the
+    /// next start re-executes it instead of reusing the cached import.
+    named_module_loaded: AtomicBool,
+}
+
+/// What one run (start to stop) loaded. Holds Python objects: changed and
+/// dropped only with the GIL held.
+struct Run {
+    callback: Callback,
+    frame_kind: FrameKind,
+    reload: Option<ReloadWatch>,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("callback", &self.callback.function_label())
+            .field("frame_kind", &self.frame_kind.class_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// With `reload=true`: the module file to watch and how to load it again.
+struct ReloadWatch {
+    spec: CallbackSpec,
+    path: PathBuf,
+    modified: Option<SystemTime>,
+    next_check: Instant,
+}
+
+fn modification_time(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// One per-buffer call: what the callback said and how long it took.
+#[derive(Debug)]
+pub struct BufferCall {
+    /// `Ok(true)` pushes the buffer, `Ok(false)` drops it.
+    pub result: Result<bool, PyFailure>,
+    /// Time spent waiting for the GIL before the call.
+    pub gil_wait: Duration,
+    /// The call itself, frame object included.
+    pub duration: Duration,
+}
+
+impl Session {
+    /// The clock of the running call, for a watchdog thread.
+    pub fn clock(&self) -> Arc<CallClock> {
+        self.clock.clone()
+    }
+
+    /// Starts the interpreter if needed, loads the user code, calls `on_start()`
+    /// and picks the frame class for `caps`. With `watch_for_changes`, a changed
+    /// module file is loaded again before the next buffer.
+    pub fn start(
+        &self,
+        element: &gst::Element,
+        spec: CallbackSpec,
+        watch_for_changes: bool,
+        caps: Option<&gst::CapsRef>,
+    ) -> Result<(), PyFailure> {
+        bootstrap::ensure_started()
+            .map_err(|reason| PyFailure::plain(format!("Cannot start Python: {reason}")))?;
+        let reimport = self.named_module_loaded.load(Ordering::Relaxed);
+        let label = attach(|py| {
+            let _running = running_for(element);
+            let callback = Callback::load(py, &spec, reimport)?;
+            if let Err(failure) = callback.on_start(py) {
+                callback.unload(py);
+                return Err(failure);
+            }
+            let label = callback.function_label().to_string();
+            let reload = watch_for_changes
+                .then(|| callback.source_file(py, &spec))
+                .flatten()
+                .map(|path| ReloadWatch {
+                    modified: modification_time(&path),
+                    path,
+                    spec: spec.clone(),
+                    next_check: Instant::now() + RELOAD_CHECK_INTERVAL,
+                });
+            let run = Run {
+                callback,
+                frame_kind: FrameKind::from_caps(caps),
+                reload,
+            };
+            let mut slot = self
+                .run
+                .lock_py_attached(py)
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(stale) = slot.replace(run) {
+                stale.callback.unload(py);
+            }
+            Ok(label)
+        })?;
+        if !spec.module_is_path() {
+            self.named_module_loaded.store(true, Ordering::Relaxed);
+        }
+        self.clock.set_label(format!("Python callback {label}"));
+        gst::info!(CAT, obj = element, "loaded {label} from '{}'", spec.module);
+        Ok(())
+    }
+
+    /// Runs `f` on the current run with the GIL held; `idle` when nothing runs.
+    fn with_run<R>(&self, idle: R, f: impl for<'py> FnOnce(Python<'py>, &mut Run) -> R) -> R {
+        if !bootstrap::is_started() {
+            return idle;
+        }
+        attach(|py| {
+            let mut slot = self
+                .run
+                .lock_py_attached(py)
+                .unwrap_or_else(PoisonError::into_inner);
+            match slot.as_mut() {
+                Some(run) => f(py, run),
+                None => idle,
+            }
+        })
+    }
+
+    /// Follows a caps change: frames are then built for `caps`.
+    pub fn set_caps(&self, element: &gst::Element, caps: &gst::CapsRef) {
+        self.with_run((), |_py, run| {
+            run.frame_kind = FrameKind::from_caps(Some(caps));
+            gst::debug!(
+                CAT,
+                obj = element,
+                "caps {caps} give {} objects",
+                run.frame_kind.class_name()
+            );
+        });
+    }
+
+    /// Calls the user's function with a frame over `buffer`. `None` when no
+    /// code is loaded (the element is not started).
+    pub fn process_buffer(
+        &self,
+        element: &gst::Element,
+        buffer: &mut gst::BufferRef,
+    ) -> Option<BufferCall> {
+        if !bootstrap::is_started() {
+            return None;
+        }
+        let waiting_since = Instant::now();
+        attach(|py| {
+            // One clock read serves the GIL wait, the call's start and the watchdog.
+            let call_start = Instant::now();
+            let gil_wait = call_start.saturating_duration_since(waiting_since);
+            let mut slot = self
+                .run
+                .lock_py_attached(py)
+                .unwrap_or_else(PoisonError::into_inner);
+            let run = slot.as_mut()?;
+            let _running = running_for(element);
+            if run.reload.is_some() {
+                self.maybe_reload(py, element, run, call_start);
+            }
+            self.clock.start(call_start);
+            let result = run.callback.process_buffer(py, &run.frame_kind, buffer);
+            self.clock.finish();
+            Some(BufferCall {
+                result,
+                gil_wait,
+                duration: call_start.elapsed(),
+            })
+        })
+    }
+
+    /// Calls the `process_event(event)` hook; [`HookResult::Drop`] when it
+    /// returned exactly `False`.
+    pub fn process_event(
+        &self,
+        element: &gst::Element,
+        event: &gst::EventRef,
+    ) -> Result<HookResult, PyFailure> {
+        self.with_run(Ok(HookResult::Keep), |py, run| {
+            let _running = running_for(element);
+            run.callback.process_event(py, event)
+        })
+    }
+
+    /// Calls the `on_eos()` hook.
+    pub fn eos(&self, element: &gst::Element) -> Result<(), PyFailure> {
+        self.with_run(Ok(()), |py, run| {
+            let _running = running_for(element);
+            run.callback.on_eos(py)
+        })
+    }
+
+    /// Calls `on_stop()` and releases every Python object of the run (so
+    /// `__del__` runs now). `None` when nothing was running.
+    pub fn stop(&self, element: &gst::Element) -> Option<Result<(), PyFailure>> {
+        if !bootstrap::is_started() {
+            return None;
+        }
+        attach(|py| {
+            let run = self
+                .run
+                .lock_py_attached(py)
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()?;
+            let _running = running_for(element);
+            let stopped = run.callback.on_stop(py);
+            run.callback.unload(py);
+            Some(stopped)
+        })
+    }
+
+    /// With `reload=true`, picks up a changed module file before the next buffer:
+    /// the new code is loaded and started first, and only when that worked does
+    /// it replace the running code (whose `on_stop()` then runs). A failed reload
+    /// keeps the previous code and posts a warning with the traceback.
+    fn maybe_reload(&self, py: Python<'_>, element: &gst::Element, run: &mut Run, now: Instant) {
+        let Some(watch) = run.reload.as_mut() else {
+            return;
+        };
+        if now < watch.next_check {
+            return;
+        }
+        watch.next_check = now + RELOAD_CHECK_INTERVAL;
+        let modified = modification_time(&watch.path);
+        if modified == watch.modified {
+            return;
+        }
+        watch.modified = modified;
+        let shown = watch.path.display().to_string();
+        let loaded = Callback::load(py, &watch.spec, true).and_then(|new| match new.on_start(py) {
+            Ok(()) => Ok(new),
+            Err(failure) => {
+                new.unload(py);
+                Err(failure)
+            }
+        });
+        match loaded {
+            Ok(new) => {
+                let old = std::mem::replace(&mut run.callback, new);
+                if let Err(failure) = old.on_stop(py) {
+                    gst::element_warning!(
+                        element,
+                        gst::LibraryError::Failed,
+                        ("{}", failure.message),
+                        ["{}", failure.debug]
+                    );
+                }
+                old.unload(py);
+                self.clock
+                    .set_label(format!("Python callback {}", run.callback.function_label()));
+                gst::info!(CAT, obj = element, "reloaded '{shown}'");
+            }
+            Err(failure) => {
+                run.callback.register_module(py);
+                gst::element_warning!(
+                    element,
+                    gst::LibraryError::Init,
+                    (
+                        "Reloading '{}' failed, the previous code keeps running: {}",
+                        shown,
+                        failure.message
+                    ),
+                    ["{}", failure.debug]
+                );
+            }
+        }
+    }
+}
