@@ -2,9 +2,11 @@
 //! `GST_PLUGIN_PATH=target/<profile>` (as the README says), a fresh registry scan
 //! loads gvarust and finds nothing there that fails to load.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 /// `target/<profile>`: where cargo puts the plugin this test was built with.
 fn build_dir() -> PathBuf {
@@ -22,23 +24,11 @@ fn build_dir() -> PathBuf {
     dir
 }
 
-/// Runs `command` to completion, killing it and failing after a deadline.
-fn run_with_deadline(mut command: Command) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gst-inspect-1.0 starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().expect("child status").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{command:?} did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("child output")
+/// A registry file of this test's own, not there yet (so the scan is fresh).
+fn fresh_registry(test: &str) -> PathBuf {
+    let registry = std::env::temp_dir().join(format!("gvarust-{test}-{}.bin", std::process::id()));
+    let _ = std::fs::remove_file(&registry);
+    registry
 }
 
 fn inspect(dir: &Path, registry: &Path, args: &[&str]) -> Output {
@@ -48,17 +38,13 @@ fn inspect(dir: &Path, registry: &Path, args: &[&str]) -> Output {
         .env("GST_PLUGIN_PATH", dir)
         .env("GST_REGISTRY", registry)
         .env_remove("GST_DEBUG");
-    run_with_deadline(command)
+    common::output_within(command, Duration::from_secs(120))
 }
 
 #[test]
 fn a_fresh_registry_scan_of_the_build_directory_warns_about_nothing() {
     let dir = build_dir();
-    let registry = std::env::temp_dir().join(format!(
-        "gvarust-plugin-dir-registry-{}.bin",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&registry);
+    let registry = fresh_registry("plugin-dir-scan");
 
     let out = inspect(&dir, &registry, &["gvarust"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -86,16 +72,17 @@ fn a_fresh_registry_scan_of_the_build_directory_warns_about_nothing() {
 #[test]
 fn every_shared_library_in_the_build_directory_is_a_gstreamer_plugin() {
     let dir = build_dir();
-    let registry = std::env::temp_dir().join(format!(
-        "gvarust-plugin-files-registry-{}.bin",
-        std::process::id()
-    ));
+    let registry = fresh_registry("plugin-dir-files");
     let libraries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("build directory lists")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "so"))
         .collect();
-    assert!(!libraries.is_empty(), "no shared library in {}", dir.display());
+    assert!(
+        !libraries.is_empty(),
+        "no shared library in {}",
+        dir.display()
+    );
     for library in libraries {
         let _ = std::fs::remove_file(&registry);
         let out = inspect(&dir, &registry, &[&library.to_string_lossy()]);

@@ -156,3 +156,29 @@ pub fn records(key: &str) -> serde_json::Value {
         serde_json::from_str(&text).expect("valid JSON")
     })
 }
+
+/// Runs `command` (stdin closed) to completion, killing it and failing the test
+/// when it has not finished after `limit`.
+pub fn output_within(mut command: std::process::Command, limit: Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("command starts");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait works").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("killed command exits");
+            panic!(
+                "{command:?} did not finish within {limit:?}; output:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("command output")
+}
