@@ -1,4 +1,4 @@
-//! Per-buffer operations: list, add and remove regions, tensors and JSON messages.
+//! Per-buffer operations: list, add and remove regions, tensors, JSON messages and audio events.
 //!
 //! The listing functions return metas in the order they were added: sorted by the per-process
 //! meta sequence number (`gst_meta_get_seqnum`, see [`meta_seqnum`]), which agrees with
@@ -30,6 +30,7 @@ pub use crate::meta::meta_seqnum;
 use crate::meta::{AddMessageError, AudioEventMeta, JsonMeta, TensorMeta};
 pub use crate::region::add_region;
 use crate::region::RoiMeta;
+use crate::tensor::DETECTION_NAME;
 
 /// All metas of type `T` on `buffer`, in the order they were added (ascending meta seqnum).
 pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>> {
@@ -42,6 +43,16 @@ pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>
 pub fn meta_by_seqnum<T: MetaAPI>(buffer: &gst::BufferRef, seqnum: u64) -> Option<MetaRef<'_, T>> {
     buffer
         .iter_meta::<T>()
+        .find(|m| meta_seqnum::<T>(m) == seqnum)
+}
+
+/// The meta of type `T` whose sequence number is `seqnum`, writable, if it is on `buffer`.
+pub fn meta_by_seqnum_mut<T: MetaAPI>(
+    buffer: &mut gst::BufferRef,
+    seqnum: u64,
+) -> Option<MetaRefMut<'_, T, gst::meta::Iterated>> {
+    buffer
+        .iter_meta_mut::<T>()
         .find(|m| meta_seqnum::<T>(m) == seqnum)
 }
 
@@ -101,9 +112,7 @@ pub fn region_mut(
     buffer: &mut gst::BufferRef,
     seqnum: u64,
 ) -> Option<MetaRefMut<'_, RoiMeta, gst::meta::Iterated>> {
-    buffer
-        .iter_meta_mut::<RoiMeta>()
-        .find(|m| meta_seqnum::<RoiMeta>(m) == seqnum)
+    meta_by_seqnum_mut::<RoiMeta>(buffer, seqnum)
 }
 
 /// Removes the region whose meta sequence number is `seqnum` (its identity). Returns whether it
@@ -135,9 +144,7 @@ pub fn tensor_mut(
     buffer: &mut gst::BufferRef,
     seqnum: u64,
 ) -> Option<MetaRefMut<'_, TensorMeta, gst::meta::Iterated>> {
-    buffer
-        .iter_meta_mut::<TensorMeta>()
-        .find(|m| meta_seqnum::<TensorMeta>(m) == seqnum)
+    meta_by_seqnum_mut::<TensorMeta>(buffer, seqnum)
 }
 
 /// Adds a GVA tensor meta holding an empty structure named `meta`.
@@ -198,6 +205,67 @@ pub fn remove_message(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
 /// The buffer's GVA audio event metas in the order they were added.
 pub fn audio_events(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, AudioEventMeta>> {
     metas_in_order::<AudioEventMeta>(buffer)
+}
+
+/// The sequence numbers of the buffer's audio event metas, in the order they were added.
+pub fn audio_event_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
+    seqnums::<AudioEventMeta>(buffer)
+}
+
+/// The audio event meta whose sequence number is `seqnum`.
+pub fn audio_event_by_seqnum(
+    buffer: &gst::BufferRef,
+    seqnum: u64,
+) -> Option<MetaRef<'_, AudioEventMeta>> {
+    meta_by_seqnum::<AudioEventMeta>(buffer, seqnum)
+}
+
+/// The audio event meta whose sequence number is `seqnum`, writable.
+pub fn audio_event_mut(
+    buffer: &mut gst::BufferRef,
+    seqnum: u64,
+) -> Option<MetaRefMut<'_, AudioEventMeta, gst::meta::Iterated>> {
+    meta_by_seqnum_mut::<AudioEventMeta>(buffer, seqnum)
+}
+
+/// Adds an audio event like DL Streamer's C++ `AudioFrame::add_event`: an audio event meta
+/// with `label` as its event type, the timestamps (nanoseconds), id 0 and a first `detection`
+/// parameter holding `start_timestamp`, `end_timestamp` (UINT64), `confidence` (DOUBLE) and,
+/// when given, `label_id` (INT).
+///
+/// ```
+/// use gvarust_meta::frame;
+/// gst::init().unwrap();
+/// let mut buffer = gst::Buffer::new();
+/// let b = buffer.get_mut().unwrap();
+/// let seqnum = frame::meta_seqnum(&*frame::add_audio_event(b, 0, 10, "Speech", 0.75, Some(3)).unwrap());
+/// let event = frame::audio_event_by_seqnum(b, seqnum).unwrap();
+/// assert_eq!((event.confidence(), event.label_id()), (Some(0.75), Some(3)));
+/// ```
+pub fn add_audio_event<'a>(
+    buffer: &'a mut gst::BufferRef,
+    start: u64,
+    end: u64,
+    label: &str,
+    confidence: f64,
+    label_id: Option<i32>,
+) -> Result<MetaRefMut<'a, AudioEventMeta, Standalone>, glib::BoolError> {
+    let mut meta = AudioEventMeta::add(buffer, label, start, end)?;
+    let mut detection = gst::Structure::builder(DETECTION_NAME)
+        .field("start_timestamp", start)
+        .field("end_timestamp", end)
+        .field("confidence", confidence);
+    if let Some(label_id) = label_id {
+        detection = detection.field("label_id", label_id);
+    }
+    meta.add_param(detection.build());
+    Ok(meta)
+}
+
+/// Removes the audio event meta whose sequence number is `seqnum`. Returns whether it was on
+/// the buffer.
+pub fn remove_audio_event(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
+    remove_meta_by_seqnum::<AudioEventMeta>(buffer, seqnum)
 }
 
 fn seqnums<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<u64> {
@@ -306,6 +374,41 @@ mod tests {
         assert_eq!(message_strings(b), ["m"]);
         assert_eq!(audio_events(b).len(), 1);
         assert_eq!(audio_events(b)[0].event_type(), Some("e"));
+    }
+
+    #[test]
+    fn audio_events_add_find_and_remove() {
+        init();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        let first = meta_seqnum(&*add_audio_event(b, 5, 9, "Dog", 0.5, None).unwrap());
+        let second = meta_seqnum(&*add_audio_event(b, 10, 20, "Cat", 0.0, Some(4)).unwrap());
+        assert_eq!(audio_event_seqnums(b), [first, second]);
+        {
+            let event = audio_event_by_seqnum(b, first).unwrap();
+            assert_eq!(event.event_type(), Some("Dog"));
+            assert_eq!(
+                (event.id(), event.start_timestamp(), event.end_timestamp()),
+                (0, 5, 9)
+            );
+            let detection = event.detection().unwrap();
+            assert_eq!(detection.get::<u64>("start_timestamp").unwrap(), 5);
+            assert_eq!(detection.get::<u64>("end_timestamp").unwrap(), 9);
+            assert_eq!(detection.get::<f64>("confidence").unwrap(), 0.5);
+            assert!(!detection.has_field("label_id"));
+            assert_eq!(event.params().count(), 1);
+        }
+        assert_eq!(
+            audio_event_by_seqnum(b, second).unwrap().label_id(),
+            Some(4)
+        );
+        audio_event_mut(b, second).unwrap().set_id(7);
+        assert_eq!(audio_events(b)[1].id(), 7);
+        assert!(audio_event_by_seqnum(b, first + second + 1).is_none());
+        assert!(remove_audio_event(b, first));
+        assert!(!remove_audio_event(b, first));
+        assert!(audio_event_mut(b, first).is_none());
+        assert_eq!(audio_event_seqnums(b), [second]);
     }
 
     #[test]
