@@ -16,17 +16,19 @@
 use std::sync::Arc;
 
 use gst::glib::translate::IntoGlib;
-use gst::meta::{MetaRef, MetaRefMut};
 use numpy::npyffi::npy_intp;
 use numpy::PyArrayDescr;
 
 use super::ndarray::borrowed_array;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
-use super::frame::BufferSlot;
+use super::errors::{audio_event_removed, InvalidatedError};
+use super::helpers::{helpers, namespace};
+use super::mapping::{self, MapFailure, Mapped};
+use super::slot::BufferSlot;
 use super::tensor::{check_name, Tensor};
 use crate::frame as model;
 use crate::meta::AudioEventMeta as EventMeta;
@@ -84,14 +86,7 @@ impl std::fmt::Debug for AudioStream {
 
 /// The `gvarust.Segment` class: `collections.namedtuple("Segment", "start_time end_time")`.
 pub fn segment_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    super::helpers(py)?.getattr("Segment")
-}
-
-/// A `types.SimpleNamespace` with `kwargs` as attributes.
-fn namespace<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    py.import("types")?
-        .getattr("SimpleNamespace")?
-        .call((), Some(kwargs))
+    helpers(py)?.getattr("Segment")
 }
 
 /// Builds what `AudioFrame.audio_info()` returns for `info`: a PyGObject
@@ -103,7 +98,7 @@ pub(crate) fn build_audio_info(py: Python<'_>, info: &gst_audio::AudioInfo) -> P
         .to_caps()
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
         .to_string();
-    let gi_info = super::helpers(py)?.call_method1("gi_info", ("GstAudio", "AudioInfo", caps))?;
+    let gi_info = helpers(py)?.call_method1("gi_info", ("GstAudio", "AudioInfo", caps))?;
     if !gi_info.is_none() {
         return Ok(gi_info.unbind());
     }
@@ -120,70 +115,6 @@ pub(crate) fn build_audio_info(py: Python<'_>, info: &gst_audio::AudioInfo) -> P
     kwargs.set_item("flags", info.flags().bits())?;
     kwargs.set_item("finfo", namespace(py, &finfo)?)?;
     Ok(namespace(py, &kwargs)?.unbind())
-}
-
-// ---------------------------------------------------------------------------
-// Events: model access
-
-fn event_removed() -> PyErr {
-    PyRuntimeError::new_err("this audio event was removed from its frame")
-}
-
-/// The audio event meta `seqnum` of `buffer`, or `RuntimeError` if it is gone.
-pub(crate) fn event_by_seqnum(
-    buffer: &gst::BufferRef,
-    seqnum: u64,
-) -> PyResult<MetaRef<'_, EventMeta>> {
-    model::meta_by_seqnum::<EventMeta>(buffer, seqnum).ok_or_else(event_removed)
-}
-
-/// The audio event meta `seqnum` of `buffer`, writable, or `RuntimeError` if it is gone.
-pub(crate) fn event_mut(
-    buffer: &mut gst::BufferRef,
-    seqnum: u64,
-) -> PyResult<MetaRefMut<'_, EventMeta, gst::meta::Iterated>> {
-    buffer
-        .iter_meta_mut::<EventMeta>()
-        .find(|m| model::meta_seqnum::<EventMeta>(m) == seqnum)
-        .ok_or_else(event_removed)
-}
-
-/// The sequence numbers of the buffer's audio event metas, in the order they were added.
-pub(crate) fn event_seqnums(buffer: &gst::BufferRef) -> Vec<u64> {
-    model::audio_events(buffer)
-        .iter()
-        .map(|m| model::meta_seqnum::<EventMeta>(m))
-        .collect()
-}
-
-/// Adds an audio event like DL Streamer's C++ `AudioFrame::add_event`, with a
-/// first `detection` parameter holding `start_timestamp`, `end_timestamp`
-/// (UINT64), `confidence` (DOUBLE) and, when given, `label_id` (INT). Returns
-/// the new meta's sequence number.
-pub(crate) fn add_event(
-    buffer: &mut gst::BufferRef,
-    start: u64,
-    end: u64,
-    label: &str,
-    confidence: f64,
-    label_id: Option<i32>,
-) -> PyResult<u64> {
-    let mut meta = EventMeta::add(buffer, label, start, end)
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot add an audio event meta: {e}")))?;
-    let mut detection = gst::Structure::builder("detection")
-        .field("start_timestamp", start)
-        .field("end_timestamp", end)
-        .field("confidence", confidence);
-    if let Some(label_id) = label_id {
-        detection = detection.field("label_id", label_id);
-    }
-    meta.add_param(detection.build());
-    Ok(model::meta_seqnum::<EventMeta>(&meta))
-}
-
-/// Removes the audio event meta `seqnum`. Returns whether it was on the buffer.
-pub(crate) fn remove_event(buffer: &mut gst::BufferRef, seqnum: u64) -> bool {
-    model::remove_meta_by_seqnum::<EventMeta>(buffer, seqnum)
 }
 
 // ---------------------------------------------------------------------------
@@ -210,7 +141,8 @@ impl AudioEvent {
     /// Runs `f` on the event meta (read-only). `f` must not run Python code.
     fn read<R>(&self, f: impl FnOnce(&EventMeta) -> R) -> PyResult<R> {
         let buffer = self.slot.buffer()?;
-        let meta = event_by_seqnum(buffer, self.seqnum)?;
+        let meta =
+            model::audio_event_by_seqnum(buffer, self.seqnum).ok_or_else(audio_event_removed)?;
         Ok(f(&meta))
     }
 
@@ -219,7 +151,7 @@ impl AudioEvent {
         self.slot.buffer()?;
         let seqnum = self.seqnum;
         self.slot.with_buffer_mut(|b| {
-            let mut meta = event_mut(b, seqnum)?;
+            let mut meta = model::audio_event_mut(b, seqnum).ok_or_else(audio_event_removed)?;
             Ok(f(&mut meta))
         })?
     }
@@ -346,7 +278,7 @@ impl AudioEvent {
                 "<gvarust.AudioEvent label={label:?} segment=({start}, {end}) confidence={}>",
                 confidence.map_or("None".to_string(), |c| c.to_string())
             ),
-            Err(err) if err.is_instance_of::<super::InvalidatedError>(py) => {
+            Err(err) if err.is_instance_of::<InvalidatedError>(py) => {
                 "<gvarust.AudioEvent (invalidated)>".into()
             }
             Err(_) => "<gvarust.AudioEvent (removed)>".into(),
@@ -434,37 +366,6 @@ impl AudioEventMetaView {
 
 // ---------------------------------------------------------------------------
 // Samples
-
-/// `GST_MAP_READ`.
-const MAP_READ: i64 = 1;
-/// `GST_MAP_WRITE`.
-const MAP_WRITE: i64 = 2;
-
-/// Reads the `flags` argument of `data()`: whether to map for writing
-/// (`None` means READ).
-pub(crate) fn parse_flags(flags: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-    let Some(flags) = flags.filter(|f| !f.is_none()) else {
-        return Ok(false);
-    };
-    let value: i64 = match flags.extract::<i64>() {
-        Ok(value) => value,
-        Err(_) => flags
-            .py()
-            .import("builtins")?
-            .getattr("int")?
-            .call1((flags,))
-            .and_then(|v| v.extract::<i64>())
-            .map_err(|_| {
-                PyTypeError::new_err("flags must be an int or Gst.MapFlags (READ=1, WRITE=2)")
-            })?,
-    };
-    if value <= 0 || value & !(MAP_READ | MAP_WRITE) != 0 {
-        return Err(PyValueError::new_err(format!(
-            "flags={value}: expected READ (1), WRITE (2) or READ|WRITE (3)"
-        )));
-    }
-    Ok(value & MAP_WRITE != 0)
-}
 
 /// numpy dtype (with byte order) of one sample of `format`, or `None` when
 /// numpy has no matching type (packed 24/20/18-bit formats).
@@ -608,12 +509,6 @@ pub(crate) fn sample_view(
     Ok(view)
 }
 
-/// A mapped `GstMemory`.
-enum Mapped {
-    Read(gst::MappedMemory<gst::memory::Readable>),
-    Write(gst::MappedMemory<gst::memory::Writable>),
-}
-
 /// The mapped memory behind `AudioFrame.data()` arrays (their numpy `base`).
 ///
 /// It holds a reference to the `GstMemory` (not the buffer) and keeps it mapped
@@ -638,47 +533,28 @@ impl AudioMapping {
     }
 }
 
-fn map_error(write: bool) -> PyErr {
-    PyRuntimeError::new_err(format!(
-        "cannot map the buffer's memory for {}",
-        if write { "writing" } else { "reading" }
-    ))
+/// Reads the `flags` argument of `data()`: whether to map for writing
+/// (`None` means READ).
+pub(crate) fn parse_flags(flags: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    Ok(mapping::parse_flags(flags, |_| {
+        PyTypeError::new_err("flags must be an int or Gst.MapFlags (READ=1, WRITE=2)")
+    })?
+    .unwrap_or(false))
 }
 
 /// Maps all of the slot's buffer memory, for writing when `write`.
 fn map_buffer(slot: &BufferSlot, write: bool) -> PyResult<AudioMapping> {
-    let mapped = if write {
-        slot.with_buffer_mut(|buffer| {
-            if buffer.n_memory() == 0 {
-                return Err(PyRuntimeError::new_err("the buffer has no memory to map"));
-            }
-            // Mapping the whole buffer for writing merges its memories into one
-            // private memory that only this buffer uses.
-            if buffer.map_writable().is_err() || buffer.n_memory() != 1 {
-                return Err(map_error(true));
-            }
-            let memory = buffer
-                .memory(0)
-                .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
-            memory
-                .into_mapped_memory_writable()
-                .map(Mapped::Write)
-                .map_err(|_| map_error(true))
-        })??
-    } else {
-        let buffer = slot.buffer()?;
-        let memory = buffer
-            .all_memory()
-            .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
-        memory
-            .into_mapped_memory_readable()
-            .map(Mapped::Read)
-            .map_err(|_| map_error(false))?
-    };
-    let (data, size) = match &mapped {
-        Mapped::Read(m) => (m.as_slice().as_ptr() as usize, m.size()),
-        Mapped::Write(m) => (m.as_slice().as_ptr() as usize, m.size()),
-    };
+    let mapped = mapping::map_buffer(slot, write)?.map_err(|failure| {
+        PyRuntimeError::new_err(match failure {
+            MapFailure::NoMemory => "the buffer has no memory to map".to_string(),
+            MapFailure::Map { write, .. } => format!(
+                "cannot map the buffer's memory for {}",
+                if write { "writing" } else { "reading" }
+            ),
+            MapFailure::NotMerged => "cannot map the buffer's memory for writing".to_string(),
+        })
+    })?;
+    let (data, size) = (mapped.bytes().as_ptr() as usize, mapped.size());
     Ok(AudioMapping { mapped, data, size })
 }
 

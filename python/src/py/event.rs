@@ -4,7 +4,7 @@ use gst::glib::translate::IntoGlib;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::structure_to_dict;
+use super::values::structure_to_dict;
 
 /// A GStreamer event seen by the element, as plain Python values.
 ///

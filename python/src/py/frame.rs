@@ -4,8 +4,10 @@
 //! buffer through a shared [`BufferSlot`] that the element clears when the
 //! callback returns, so a frame (or anything derived from it) kept by Python
 //! raises `InvalidatedError` instead of touching freed memory.
+//!
+//! The frame classes sit at the top of the layer: they import the other
+//! classes, and no class imports them.
 
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gst::glib::translate::IntoGlib;
@@ -15,150 +17,12 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use super::audio::{AudioEvent, AudioStream};
+use super::helpers::{helpers, namespace, type_name};
 use super::region::RegionOfInterest;
+use super::slot::BufferSlot;
 use super::tensor::Tensor;
-use super::{InvalidatedError, NotWritableError};
 use crate::frame as model;
 use crate::region as roi_model;
-
-/// The buffer a frame refers to, valid until [`BufferSlot::invalidate`].
-///
-/// All access happens with the GIL held, and the element invalidates the slot
-/// with the GIL held before the buffer moves on, so a pointer read from the slot
-/// stays valid for the duration of one Python method call.
-///
-/// A slot built from a PyGObject `Gst.Buffer` (pad-probe use) instead holds that
-/// wrapper, so the buffer stays valid as long as the frame does.
-#[derive(Debug)]
-pub struct BufferSlot {
-    buffer: AtomicPtr<gst::ffi::GstBuffer>,
-    /// The PyGObject wrapper the slot was built from, if any.
-    owner: Option<Py<PyAny>>,
-    /// Bumped by every write through this slot; see [`PtrCache`].
-    generation: AtomicU64,
-}
-
-impl BufferSlot {
-    /// A slot pointing at `buffer`, which the caller keeps alive and unmoved
-    /// until it calls [`BufferSlot::invalidate`].
-    pub fn new(buffer: &mut gst::BufferRef) -> Arc<Self> {
-        Arc::new(BufferSlot {
-            buffer: AtomicPtr::new(buffer.as_mut_ptr()),
-            owner: None,
-            generation: AtomicU64::new(0),
-        })
-    }
-
-    /// A slot over the buffer of a PyGObject `Gst.Buffer`, valid while the
-    /// slot (which keeps the wrapper) lives.
-    pub fn from_py_buffer(buffer: &Bound<'_, PyAny>) -> PyResult<Arc<Self>> {
-        let ptr = super::pygobject::buffer_pointer(buffer)?;
-        Ok(Arc::new(BufferSlot {
-            buffer: AtomicPtr::new(ptr),
-            owner: Some(buffer.clone().unbind()),
-            generation: AtomicU64::new(0),
-        }))
-    }
-
-    /// Detaches the slot from its buffer; later use raises `InvalidatedError`.
-    pub fn invalidate(&self) {
-        self.buffer.store(std::ptr::null_mut(), Ordering::Release);
-    }
-
-    /// The buffer, or `InvalidatedError` once the slot was invalidated.
-    pub fn buffer(&self) -> PyResult<&gst::BufferRef> {
-        let ptr = self.buffer.load(Ordering::Acquire);
-        if ptr.is_null() {
-            return Err(InvalidatedError::new_err(
-                "this frame is no longer valid: it was used after the callback that received it returned",
-            ));
-        }
-        // SAFETY: a non-null pointer in the slot refers to a live buffer: the owner
-        // keeps the buffer alive until it invalidates the slot, and both that and
-        // this call happen with the GIL held, so it cannot be invalidated meanwhile.
-        Ok(unsafe { gst::BufferRef::from_ptr(ptr) })
-    }
-
-    /// Whether the buffer may be written (it has a single reference).
-    pub fn is_writable(&self) -> PyResult<bool> {
-        let buffer = self.buffer()?;
-        let ptr = buffer.as_ptr() as *const gst::ffi::GstMiniObject;
-        // SAFETY: `ptr` is a live buffer (see `buffer`); the call only reads its refcount.
-        Ok(unsafe { gst::ffi::gst_mini_object_is_writable(ptr) } != 0)
-    }
-
-    /// Runs `f` on the buffer for writing metadata or pixels; `NotWritableError`
-    /// if the buffer is shared. The mutable view cannot outlive `f`.
-    pub fn with_buffer_mut<R>(&self, f: impl FnOnce(&mut gst::BufferRef) -> R) -> PyResult<R> {
-        if !self.is_writable()? {
-            return Err(NotWritableError::new_err(
-                "the buffer is not writable (it is shared); in a pad probe use \
-                 `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
-            ));
-        }
-        // Any write may add, remove or replace metas and structures: pointers
-        // cached before it are looked up again.
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        let ptr = self.buffer.load(Ordering::Acquire);
-        // SAFETY: the buffer is alive (checked by `is_writable` under the GIL, which
-        // the caller holds throughout) and has a single reference, so a unique
-        // mutable view confined to `f` is sound.
-        Ok(f(unsafe { gst::BufferRef::from_mut_ptr(ptr) }))
-    }
-}
-
-/// A meta or structure pointer found on a slot's buffer, reused while no write
-/// went through the slot, so repeated reads of one region or tensor skip the
-/// search through the buffer's metas.
-///
-/// Only for slots the element owns during a callback: then every change to the
-/// buffer's metas goes through [`BufferSlot::with_buffer_mut`] (the buffer is
-/// reachable from Python only through gvarust objects, and a `frame.buffer()`
-/// wrapper makes it shared, so nothing else can remove a meta). Frames built
-/// from a PyGObject `Gst.Buffer` never cache: the application may change that
-/// buffer behind gvarust's back.
-#[derive(Debug)]
-pub(crate) struct PtrCache {
-    generation: AtomicU64,
-    ptr: AtomicPtr<std::ffi::c_void>,
-}
-
-impl PtrCache {
-    /// A cache holding nothing.
-    pub(crate) fn empty() -> Self {
-        PtrCache {
-            generation: AtomicU64::new(u64::MAX),
-            ptr: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
-
-    /// A cache holding `ptr`, found on `slot`'s buffer since its last write.
-    pub(crate) fn holding<T>(slot: &BufferSlot, ptr: *const T) -> Self {
-        let cache = PtrCache::empty();
-        cache.set(slot, ptr);
-        cache
-    }
-
-    /// The cached pointer, if it was found since the slot's last write.
-    pub(crate) fn get<T>(&self, slot: &BufferSlot) -> Option<*const T> {
-        if slot.owner.is_some() {
-            return None;
-        }
-        let current = slot.generation.load(Ordering::Acquire);
-        (self.generation.load(Ordering::Acquire) == current)
-            .then(|| self.ptr.load(Ordering::Acquire) as *const T)
-    }
-
-    /// Remembers `ptr`, just found on `slot`'s buffer (never inside a write).
-    pub(crate) fn set<T>(&self, slot: &BufferSlot, ptr: *const T) {
-        if slot.owner.is_none() {
-            self.ptr
-                .store(ptr as *mut std::ffi::c_void, Ordering::Release);
-            self.generation
-                .store(slot.generation.load(Ordering::Acquire), Ordering::Release);
-        }
-    }
-}
 
 /// The video side of a stream, decided once per caps and shared by its frames.
 #[derive(Clone)]
@@ -294,7 +158,7 @@ impl Frame {
     /// the buffer counts as shared, so metadata writes raise `NotWritableError`.
     fn buffer(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let buffer = self.slot.buffer()?;
-        match &self.slot.owner {
+        match self.slot.owner() {
             Some(owner) => Ok(owner.clone_ref(py)),
             None => Ok(super::pygobject::buffer_to_py(py, buffer)?.unbind()),
         }
@@ -421,11 +285,7 @@ impl Frame {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> String {
-        let class = slf
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "Frame".into());
+        let class = type_name(slf.as_any(), "Frame");
         match slf.get().slot.buffer() {
             Ok(buffer) => format!(
                 "<gvarust.{class} pts={} size={}>",
@@ -659,7 +519,7 @@ impl VideoFrame {
     /// left out unless `include_data=True`.
     #[pyo3(signature = (include_data=false))]
     fn to_dict<'py>(slf: &Bound<'py, Self>, include_data: bool) -> PyResult<Bound<'py, PyAny>> {
-        super::helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
+        helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
     }
 
     /// `to_dict()` serialized as JSON text (`indent` as in `json.dumps`).
@@ -669,7 +529,7 @@ impl VideoFrame {
         include_data: bool,
         indent: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        super::helpers(slf.py())?.call_method1("frame_to_json", (slf, include_data, indent))
+        helpers(slf.py())?.call_method1("frame_to_json", (slf, include_data, indent))
     }
 
     /// The stream's video info: a PyGObject `GstVideo.VideoInfo` when PyGObject
@@ -780,20 +640,13 @@ fn pixel(value: &Bound<'_, PyAny>) -> PyResult<i64> {
     Ok(f as i64)
 }
 
-/// A `types.SimpleNamespace` with `kwargs` as attributes.
-fn namespace<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    py.import("types")?
-        .getattr("SimpleNamespace")?
-        .call((), Some(kwargs))
-}
-
 /// Builds what `video_info()` returns for `info` (see there).
 fn build_video_info(py: Python<'_>, info: &gst_video::VideoInfo) -> PyResult<Py<PyAny>> {
     let caps = info
         .to_caps()
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
         .to_string();
-    let gi_info = super::helpers(py)?.call_method1("gi_info", ("GstVideo", "VideoInfo", caps))?;
+    let gi_info = helpers(py)?.call_method1("gi_info", ("GstVideo", "VideoInfo", caps))?;
     if !gi_info.is_none() {
         return Ok(gi_info.unbind());
     }
@@ -818,7 +671,7 @@ fn build_video_info(py: Python<'_>, info: &gst_video::VideoInfo) -> PyResult<Py<
 
 /// The `gvarust.Message` class (a `str` subclass).
 pub fn message_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    super::helpers(py)?.getattr("Message")
+    helpers(py)?.getattr("Message")
 }
 
 fn make_message<'py>(
@@ -980,7 +833,7 @@ impl AudioFrame {
     fn events<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let slot = &slf.as_super().get().slot;
-        let seqnums = super::audio::event_seqnums(slot.buffer()?);
+        let seqnums = model::audio_event_seqnums(slot.buffer()?);
         let list = PyList::empty(py);
         for seqnum in seqnums {
             list.append(Bound::new(py, AudioEvent::new(slot.clone(), seqnum))?)?;
@@ -1018,8 +871,11 @@ impl AudioFrame {
         let slot = slf.as_super().get().slot.clone();
         slot.buffer()?;
         let seqnum = slot.with_buffer_mut(|b| {
-            super::audio::add_event(b, start_time, end_time, label, confidence, label_id)
-        })??;
+            model::add_audio_event(b, start_time, end_time, label, confidence, label_id)
+                .map(|m| model::meta_seqnum(&*m))
+        })?;
+        let seqnum = seqnum
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot add an audio event meta: {e}")))?;
         Ok(AudioEvent::new(slot, seqnum))
     }
 
@@ -1038,7 +894,7 @@ impl AudioFrame {
             return Err(not_here());
         }
         let seqnum = event.seqnum;
-        if slot.with_buffer_mut(|b| super::audio::remove_event(b, seqnum))? {
+        if slot.with_buffer_mut(|b| model::remove_audio_event(b, seqnum))? {
             Ok(())
         } else {
             Err(not_here())

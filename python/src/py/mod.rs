@@ -4,14 +4,26 @@
 //! `sys.modules` of its embedded interpreter (see [`builtin_modules`]),
 //! and the maturin build exposes them as the `gvarust` extension module for
 //! PyGObject applications.
+//!
+//! Modules import one way (`scripts/check-import-graph.py` checks it). At the
+//! bottom, building blocks that import no class: [`BufferSlot`] (`slot`), the
+//! exceptions (`errors`), `helpers` (helpers.py, namespaces), `mapping`
+//! (buffer memory for numpy arrays), `values`, `ndarray`, `pygobject`. Above
+//! them the classes: `tensor`, then `region` and `audio` (which hand out
+//! tensors), `pixels`, `event`, `util`; at the top `frame`, which hands out
+//! all of them. This file only declares, re-exports and registers.
 
 mod audio;
+mod errors;
 mod event;
 mod frame;
+mod helpers;
+mod mapping;
 mod ndarray;
 mod pixels;
 mod pygobject;
 mod region;
+mod slot;
 mod tensor;
 mod util;
 mod values;
@@ -19,48 +31,16 @@ mod values;
 use pyo3::prelude::*;
 
 pub use audio::{segment_class, AudioEvent, AudioEventMetaView, AudioMapping, AudioStream};
+pub use errors::{InvalidatedError, NotWritableError};
 pub use event::Event;
 pub use frame::{
-    message_class, AudioFrame, BufferSlot, Frame, FrameKind, MessageMeta, VideoFrame, VideoStream,
+    message_class, AudioFrame, Frame, FrameKind, MessageMeta, VideoFrame, VideoStream,
 };
 pub use pixels::{PixelAccess, PixelMapping};
 pub use region::{rect_class, RegionMeta, RegionOfInterest};
+pub use slot::BufferSlot;
 pub use tensor::{Tensor, TensorBytes};
 pub use values::{py_to_value, structure_to_dict, value_to_py};
-
-pyo3::create_exception!(
-    gvarust,
-    InvalidatedError,
-    pyo3::exceptions::PyRuntimeError,
-    "A frame, region, tensor or message was used after the callback that received it returned."
-);
-pyo3::create_exception!(
-    gvarust,
-    NotWritableError,
-    pyo3::exceptions::PyRuntimeError,
-    "Metadata was written to a buffer that is not writable (in a pad probe, wrap the code in \
-     `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`)."
-);
-
-/// The Python-side helpers (`helpers.py`): `Message`, `Segment`, PyGObject
-/// info look-ups and the `to_dict()` export, loaded once per interpreter.
-pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    static HELPERS: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
-    const SOURCE: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-        concat!(include_str!("helpers.py"), "\0").as_bytes(),
-    ) {
-        Ok(source) => source,
-        Err(_) => panic!("helpers.py contains a NUL byte"),
-    };
-    HELPERS
-        .get_or_try_init(py, || -> PyResult<_> {
-            Ok(
-                PyModule::from_code(py, SOURCE, c"gvarust/helpers.py", c"gvarust._helpers")?
-                    .unbind(),
-            )
-        })
-        .map(|module| module.bind(py))
-}
 
 /// Fills `m` with the classes, exceptions and helpers of the `gvarust` module.
 pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {

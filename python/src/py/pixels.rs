@@ -25,23 +25,20 @@
 //!   gets a copy (GStreamer maps locked memory copy-on-write), so a kept
 //!   read-only array keeps showing the pixels it was mapped with.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
 use numpy::{PyArray3, PyArrayDescr, PyArrayMethods};
 
 use super::ndarray::borrowed_array;
-use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use super::frame::BufferSlot;
-
-/// `GST_MAP_READ`.
-const MAP_READ: i64 = 1;
-/// `GST_MAP_WRITE`.
-const MAP_WRITE: i64 = 2;
+use super::helpers::type_name;
+use super::mapping::{map_buffer, parse_flags, MapFailure, Mapped};
+use super::slot::BufferSlot;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the data
@@ -54,40 +51,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn refcount(object: &Bound<'_, PyAny>) -> isize {
     // SAFETY: `object` is a live Python object and the GIL is held (it is a `Bound`).
     unsafe { pyo3::ffi::Py_REFCNT(object.as_ptr()) }
-}
-
-// ---------------------------------------------------------------------------
-// Flags
-
-/// Reads the `flags` argument: `Some(write)`, or `None` for the default.
-fn parse_flags(flags: Option<&Bound<'_, PyAny>>) -> PyResult<Option<bool>> {
-    let Some(flags) = flags.filter(|f| !f.is_none()) else {
-        return Ok(None);
-    };
-    let value: i64 = match flags.extract::<i64>() {
-        Ok(value) => value,
-        Err(_) => {
-            let int = flags.py().import("builtins")?.getattr("int")?;
-            int.call1((flags,))
-                .and_then(|v| v.extract::<i64>())
-                .map_err(|_| {
-                    PyTypeError::new_err(format!(
-                        "flags must be an int or Gst.MapFlags (READ=1, WRITE=2), not {}",
-                        flags
-                            .get_type()
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_else(|_| "this object".into())
-                    ))
-                })?
-        }
-    };
-    if value <= 0 || value & !(MAP_READ | MAP_WRITE) != 0 {
-        return Err(PyValueError::new_err(format!(
-            "flags={value}: expected READ (1), WRITE (2) or READ|WRITE (3)"
-        )));
-    }
-    Ok(Some(value & MAP_WRITE != 0))
 }
 
 // ---------------------------------------------------------------------------
@@ -379,86 +342,6 @@ fn data_layout(
 // ---------------------------------------------------------------------------
 // The mapping
 
-/// A mapped `GstMemory`.
-enum Mapped {
-    Read(gst::MappedMemory<gst::memory::Readable>),
-    Write(gst::MappedMemory<gst::memory::Writable>),
-}
-
-impl Mapped {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Mapped::Read(m) => m.as_slice(),
-            Mapped::Write(m) => m.as_slice(),
-        }
-    }
-
-    fn size(&self) -> usize {
-        self.bytes().len()
-    }
-}
-
-fn memory_type(memory: &gst::MemoryRef) -> String {
-    // SAFETY: `memory` is a valid GstMemory; its `allocator` field is null or an
-    // allocator the memory holds a reference to, and an allocator's `mem_type` is
-    // null or a NUL-terminated string that lives as long as the allocator.
-    unsafe {
-        let allocator = (*memory.as_ptr()).allocator;
-        if allocator.is_null() || (*allocator).mem_type.is_null() {
-            return "unknown".into();
-        }
-        CStr::from_ptr((*allocator).mem_type)
-            .to_string_lossy()
-            .into_owned()
-    }
-}
-
-fn map_error(memory: &gst::MemoryRef, write: bool) -> PyErr {
-    PyRuntimeError::new_err(format!(
-        "cannot map the buffer's memory of type '{}' for {}",
-        memory_type(memory),
-        if write { "writing" } else { "reading" }
-    ))
-}
-
-/// Maps all of the buffer's data as one memory.
-fn map_buffer(slot: &BufferSlot, write: bool) -> PyResult<Mapped> {
-    if write {
-        slot.with_buffer_mut(|buffer| {
-            if buffer.n_memory() == 0 {
-                return Err(PyRuntimeError::new_err("the buffer has no memory to map"));
-            }
-            // Mapping the whole buffer for writing merges several memories into one
-            // and replaces memory that is shared or mapped elsewhere with a private
-            // copy; afterwards the buffer holds a single memory that only it uses.
-            if buffer.map_writable().is_err() {
-                return Err(map_error(buffer.peek_memory(0), true));
-            }
-            if buffer.n_memory() != 1 {
-                return Err(PyRuntimeError::new_err(
-                    "the buffer's memory could not be merged for writing",
-                ));
-            }
-            let memory = buffer
-                .memory(0)
-                .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
-            memory
-                .into_mapped_memory_writable()
-                .map(Mapped::Write)
-                .map_err(|memory| map_error(&memory, true))
-        })?
-    } else {
-        let buffer = slot.buffer()?;
-        let memory = buffer
-            .all_memory()
-            .ok_or_else(|| PyRuntimeError::new_err("the buffer has no memory to map"))?;
-        memory
-            .into_mapped_memory_readable()
-            .map(Mapped::Read)
-            .map_err(|memory| map_error(&memory, false))
-    }
-}
-
 /// The mapped memory of a frame, the `base` of the arrays over its pixels.
 ///
 /// It holds the `GstMemory` (not the buffer), so the memory stays valid after
@@ -673,7 +556,13 @@ impl PixelAccess {
         if request == Request::Data && data_shape(info.format()).is_none() {
             return Err(unsupported(&info));
         }
-        let write = match parse_flags(flags)? {
+        let not_a_flag = |flags: &Bound<'_, PyAny>| {
+            PyTypeError::new_err(format!(
+                "flags must be an int or Gst.MapFlags (READ=1, WRITE=2), not {}",
+                type_name(flags, "this object")
+            ))
+        };
+        let write = match parse_flags(flags, not_a_flag)? {
             Some(write) => write,
             None => slot.is_writable().unwrap_or(false),
         };
@@ -689,7 +578,7 @@ impl PixelAccess {
     fn build(&self, py: Python<'_>) -> PyResult<(Entered, Py<PyAny>)> {
         let info = &*self.info;
         let geometry = geometry(self.slot.buffer()?, info)?;
-        let mapped = map_buffer(&self.slot, self.write)?;
+        let mapped = map_buffer(&self.slot, self.write)?.map_err(map_error)?;
         let planes = planes_of(info, &geometry, mapped.size())?;
         let mut copied = None;
         let mut copy = None;
@@ -827,6 +716,18 @@ impl PixelAccess {
         }
         Ok(false)
     }
+}
+
+/// The error for memory that [`map_buffer`] could not map.
+fn map_error(failure: MapFailure) -> PyErr {
+    PyRuntimeError::new_err(match failure {
+        MapFailure::NoMemory => "the buffer has no memory to map".to_string(),
+        MapFailure::Map { memory_type, write } => format!(
+            "cannot map the buffer's memory of type '{memory_type}' for {}",
+            if write { "writing" } else { "reading" }
+        ),
+        MapFailure::NotMerged => "the buffer's memory could not be merged for writing".to_string(),
+    })
 }
 
 fn unsupported(info: &gst_video::VideoInfo) -> PyErr {

@@ -13,6 +13,8 @@ use pyo3::exceptions::{PyImportError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+use super::helpers::type_name;
+
 /// The `gi.repository` class `namespace.name` (e.g. `Gst.Buffer`), imported once.
 fn gi_class<'py>(py: Python<'py>, namespace: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
     static GI_REPOSITORY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -45,11 +47,7 @@ pub fn boxed_pointer(obj: &Bound<'_, PyAny>, namespace: &str, name: &str) -> PyR
         ))
     })?;
     if !obj.is_instance(&class)? {
-        let got = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
+        let got = type_name(obj, "");
         return Err(PyTypeError::new_err(format!(
             "expected a {namespace}.{name}, got {got}"
         )));

@@ -12,14 +12,16 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use super::frame::{BufferSlot, PtrCache};
+use super::errors::InvalidatedError;
+use super::helpers::helpers;
+use super::slot::{BufferSlot, PtrCache};
 use super::tensor::{check_name, Tensor};
 use crate::frame as model;
 use crate::region::{self, RoiMeta};
 
 /// The `gvarust.Rect` class: `collections.namedtuple("Rect", "x y w h")`.
 pub fn rect_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    super::helpers(py)?.getattr("Rect")
+    helpers(py)?.getattr("Rect")
 }
 
 fn region_removed() -> PyErr {
@@ -239,7 +241,7 @@ impl RegionOfInterest {
                 rect.h,
                 confidence.map_or("None".to_string(), |c| c.to_string())
             ),
-            Err(err) if err.is_instance_of::<super::InvalidatedError>(py) => {
+            Err(err) if err.is_instance_of::<InvalidatedError>(py) => {
                 "<gvarust.RegionOfInterest (invalidated)>".into()
             }
             Err(_) => "<gvarust.RegionOfInterest (removed)>".into(),

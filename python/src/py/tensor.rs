@@ -31,8 +31,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyTuple};
 
-use super::frame::{BufferSlot, PtrCache};
-use super::values::{py_to_value, value_to_py};
+use super::errors::{audio_event_removed, InvalidatedError};
+use super::slot::{BufferSlot, PtrCache};
+use super::values::{py_to_value, structure_to_dict, value_to_py};
 use crate::frame as model;
 use crate::region;
 use crate::tensor::{is_valid_structure_name, Layout, Precision, Tensor as TensorView};
@@ -324,7 +325,8 @@ impl Tensor {
                     .as_ptr()
             }
             Source::EventParam { event, ptr, .. } => {
-                let event = super::audio::event_by_seqnum(buffer, *event)?;
+                let event =
+                    model::audio_event_by_seqnum(buffer, *event).ok_or_else(audio_event_removed)?;
                 event
                     .param_by_ptr(*ptr as *const gst::ffi::GstStructure)
                     .ok_or_else(tensor_removed)?
@@ -363,7 +365,8 @@ impl Tensor {
                 let (event, ptr) = (*event, *ptr as *const gst::ffi::GstStructure);
                 slot.buffer()?;
                 slot.with_buffer_mut(|b| {
-                    let mut event = super::audio::event_mut(b, event)?;
+                    let mut event =
+                        model::audio_event_mut(b, event).ok_or_else(audio_event_removed)?;
                     let s = event.param_by_ptr_mut(ptr).ok_or_else(tensor_removed)?;
                     Ok(f(TensorView::from_structure_mut(s)))
                 })?
@@ -573,12 +576,12 @@ impl Tensor {
     fn __repr__(&self, py: Python<'_>) -> String {
         match self.to_structure() {
             Ok(structure) => {
-                let fields = super::values::structure_to_dict(py, &structure, false)
+                let fields = structure_to_dict(py, &structure, false)
                     .and_then(|d| d.repr().map(|r| r.to_string()))
                     .unwrap_or_else(|_| "{...}".into());
                 format!("Tensor({:?}, {fields})", structure.name().as_str())
             }
-            Err(err) if err.is_instance_of::<super::InvalidatedError>(py) => {
+            Err(err) if err.is_instance_of::<InvalidatedError>(py) => {
                 "<gvarust.Tensor (invalidated)>".into()
             }
             Err(_) => "<gvarust.Tensor (removed)>".into(),

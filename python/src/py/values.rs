@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use super::helpers::type_name;
+
 static FRACTION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Converts one field value to the natural Python object: numbers, `bool`,
@@ -165,13 +167,6 @@ fn int_value(i: i128) -> glib::SendValue {
     }
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".into())
-}
-
 fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Converted> {
     use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
     use pyo3::types::{PyBool, PyByteArray, PyFloat, PyInt, PyString, PyTuple};
@@ -216,7 +211,7 @@ fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Convert
             let key: String = key.extract().map_err(|_| {
                 PyTypeError::new_err(format!(
                     "dict keys stored in a tensor must be str, not {}",
-                    type_name(&key)
+                    type_name(&key, "object")
                 ))
             })?;
             if key.is_empty() || key.contains('\0') {
@@ -299,7 +294,7 @@ fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Convert
     Err(PyTypeError::new_err(format!(
         "cannot store a {} in a tensor field (supported: bool, int, float, str, bytes, \
          list/tuple of those, dict; use `del tensor[key]` to remove a field)",
-        type_name(obj)
+        type_name(obj, "object")
     )))
 }
 

@@ -1,0 +1,160 @@
+//! The slot through which every Python view reaches its buffer.
+//!
+//! A frame handed to a callback does not own its buffer: it points at the
+//! buffer through a shared [`BufferSlot`] that the element clears when the
+//! callback returns, so a frame (or anything derived from it) kept by Python
+//! raises `InvalidatedError` instead of touching freed memory. [`PtrCache`]
+//! remembers where a region or tensor was found on the slot's buffer.
+//!
+//! This module imports none of the classes: every class imports it.
+
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+
+use super::errors::{InvalidatedError, NotWritableError};
+
+/// The buffer a frame refers to, valid until [`BufferSlot::invalidate`].
+///
+/// All access happens with the GIL held, and the element invalidates the slot
+/// with the GIL held before the buffer moves on, so a pointer read from the slot
+/// stays valid for the duration of one Python method call.
+///
+/// A slot built from a PyGObject `Gst.Buffer` (pad-probe use) instead holds that
+/// wrapper, so the buffer stays valid as long as the frame does.
+#[derive(Debug)]
+pub struct BufferSlot {
+    buffer: AtomicPtr<gst::ffi::GstBuffer>,
+    /// The PyGObject wrapper the slot was built from, if any.
+    owner: Option<Py<PyAny>>,
+    /// Bumped by every write through this slot; see [`PtrCache`].
+    generation: AtomicU64,
+}
+
+impl BufferSlot {
+    /// A slot pointing at `buffer`, which the caller keeps alive and unmoved
+    /// until it calls [`BufferSlot::invalidate`].
+    pub fn new(buffer: &mut gst::BufferRef) -> Arc<Self> {
+        Arc::new(BufferSlot {
+            buffer: AtomicPtr::new(buffer.as_mut_ptr()),
+            owner: None,
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// A slot over the buffer of a PyGObject `Gst.Buffer`, valid while the
+    /// slot (which keeps the wrapper) lives.
+    pub fn from_py_buffer(buffer: &Bound<'_, PyAny>) -> PyResult<Arc<Self>> {
+        let ptr = super::pygobject::buffer_pointer(buffer)?;
+        Ok(Arc::new(BufferSlot {
+            buffer: AtomicPtr::new(ptr),
+            owner: Some(buffer.clone().unbind()),
+            generation: AtomicU64::new(0),
+        }))
+    }
+
+    /// The PyGObject `Gst.Buffer` the slot was built from, if any.
+    pub(crate) fn owner(&self) -> Option<&Py<PyAny>> {
+        self.owner.as_ref()
+    }
+
+    /// Detaches the slot from its buffer; later use raises `InvalidatedError`.
+    pub fn invalidate(&self) {
+        self.buffer.store(std::ptr::null_mut(), Ordering::Release);
+    }
+
+    /// The buffer, or `InvalidatedError` once the slot was invalidated.
+    pub fn buffer(&self) -> PyResult<&gst::BufferRef> {
+        let ptr = self.buffer.load(Ordering::Acquire);
+        if ptr.is_null() {
+            return Err(InvalidatedError::new_err(
+                "this frame is no longer valid: it was used after the callback that received it returned",
+            ));
+        }
+        // SAFETY: a non-null pointer in the slot refers to a live buffer: the owner
+        // keeps the buffer alive until it invalidates the slot, and both that and
+        // this call happen with the GIL held, so it cannot be invalidated meanwhile.
+        Ok(unsafe { gst::BufferRef::from_ptr(ptr) })
+    }
+
+    /// Whether the buffer may be written (it has a single reference).
+    pub fn is_writable(&self) -> PyResult<bool> {
+        let buffer = self.buffer()?;
+        let ptr = buffer.as_ptr() as *const gst::ffi::GstMiniObject;
+        // SAFETY: `ptr` is a live buffer (see `buffer`); the call only reads its refcount.
+        Ok(unsafe { gst::ffi::gst_mini_object_is_writable(ptr) } != 0)
+    }
+
+    /// Runs `f` on the buffer for writing metadata or pixels; `NotWritableError`
+    /// if the buffer is shared. The mutable view cannot outlive `f`.
+    pub fn with_buffer_mut<R>(&self, f: impl FnOnce(&mut gst::BufferRef) -> R) -> PyResult<R> {
+        if !self.is_writable()? {
+            return Err(NotWritableError::new_err(
+                "the buffer is not writable (it is shared); in a pad probe use \
+                 `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
+            ));
+        }
+        // Any write may add, remove or replace metas and structures: pointers
+        // cached before it are looked up again.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let ptr = self.buffer.load(Ordering::Acquire);
+        // SAFETY: the buffer is alive (checked by `is_writable` under the GIL, which
+        // the caller holds throughout) and has a single reference, so a unique
+        // mutable view confined to `f` is sound.
+        Ok(f(unsafe { gst::BufferRef::from_mut_ptr(ptr) }))
+    }
+}
+
+/// A meta or structure pointer found on a slot's buffer, reused while no write
+/// went through the slot, so repeated reads of one region or tensor skip the
+/// search through the buffer's metas.
+///
+/// Only for slots the element owns during a callback: then every change to the
+/// buffer's metas goes through [`BufferSlot::with_buffer_mut`] (the buffer is
+/// reachable from Python only through gvarust objects, and a `frame.buffer()`
+/// wrapper makes it shared, so nothing else can remove a meta). Frames built
+/// from a PyGObject `Gst.Buffer` never cache: the application may change that
+/// buffer behind gvarust's back.
+#[derive(Debug)]
+pub(crate) struct PtrCache {
+    generation: AtomicU64,
+    ptr: AtomicPtr<std::ffi::c_void>,
+}
+
+impl PtrCache {
+    /// A cache holding nothing.
+    pub(crate) fn empty() -> Self {
+        PtrCache {
+            generation: AtomicU64::new(u64::MAX),
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// A cache holding `ptr`, found on `slot`'s buffer since its last write.
+    pub(crate) fn holding<T>(slot: &BufferSlot, ptr: *const T) -> Self {
+        let cache = PtrCache::empty();
+        cache.set(slot, ptr);
+        cache
+    }
+
+    /// The cached pointer, if it was found since the slot's last write.
+    pub(crate) fn get<T>(&self, slot: &BufferSlot) -> Option<*const T> {
+        if slot.owner.is_some() {
+            return None;
+        }
+        let current = slot.generation.load(Ordering::Acquire);
+        (self.generation.load(Ordering::Acquire) == current)
+            .then(|| self.ptr.load(Ordering::Acquire) as *const T)
+    }
+
+    /// Remembers `ptr`, just found on `slot`'s buffer (never inside a write).
+    pub(crate) fn set<T>(&self, slot: &BufferSlot, ptr: *const T) {
+        if slot.owner.is_none() {
+            self.ptr
+                .store(ptr as *mut std::ffi::c_void, Ordering::Release);
+            self.generation
+                .store(slot.generation.load(Ordering::Acquire), Ordering::Release);
+        }
+    }
+}
