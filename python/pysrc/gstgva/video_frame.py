@@ -1,3 +1,6 @@
-"""Compatibility name for gstgva.video_frame: gvarust's classes."""
+"""Compatibility name for gstgva.video_frame: gvarust's classes (see ``_GSTGVA_ALIASES``)."""
 
-from gvarust import VideoFrame  # noqa: F401
+from gvarust import _native
+
+globals().update({name: getattr(_native, name) for name in _native._GSTGVA_ALIASES["video_frame"]})
+del _native

@@ -29,6 +29,7 @@ mod util;
 mod values;
 
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 
 pub use audio::{segment_class, AudioEvent, AudioEventMetaView, AudioMapping, AudioStream};
 pub use errors::{InvalidatedError, NotWritableError};
@@ -66,12 +67,58 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("util", util::util_module(py, "gvarust.util")?)?;
+    let aliases = PyDict::new(py);
+    for (sub, names) in GSTGVA_ALIASES {
+        aliases.set_item(*sub, PyList::new(py, *names)?)?;
+    }
+    m.add("_GSTGVA_ALIASES", aliases)?;
     Ok(())
 }
 
+/// What the `gstgva` compatibility package re-exports from `gvarust`, as
+/// `(submodule, names)`; `""` is the package itself (which also has `util`).
+///
+/// The one list for both hosts: [`builtin_modules`] builds the element's
+/// `gstgva` modules from it, and the pip package's `gstgva/*.py` files read it
+/// as `gvarust._native._GSTGVA_ALIASES` (a `dict` of lists).
+pub const GSTGVA_ALIASES: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "AudioEvent",
+            "AudioEventMeta",
+            "AudioFrame",
+            "AudioMapping",
+            "Event",
+            "Frame",
+            "InvalidatedError",
+            "Message",
+            "MessageMeta",
+            "NotWritableError",
+            "PixelAccess",
+            "PixelMapping",
+            "Rect",
+            "RegionMeta",
+            "RegionOfInterest",
+            "Segment",
+            "Tensor",
+            "TensorBytes",
+            "VideoFrame",
+        ],
+    ),
+    ("video_frame", &["VideoFrame"]),
+    (
+        "audio",
+        &["AudioFrame", "AudioEvent", "AudioEventMeta", "Segment"],
+    ),
+    ("region_of_interest", &["RegionOfInterest", "Rect"]),
+    ("tensor", &["Tensor"]),
+];
+
 /// Builds the `gvarust` module and its compatibility aliases `gstgva`,
-/// `gstgva.video_frame`, `gstgva.audio`, `gstgva.region_of_interest` and
-/// `gstgva.tensor`, as `(sys.modules key, module)` pairs.
+/// `gstgva.util`, `gstgva.video_frame`, `gstgva.audio`,
+/// `gstgva.region_of_interest` and `gstgva.tensor` (see [`GSTGVA_ALIASES`]),
+/// as `(sys.modules key, module)` pairs.
 ///
 /// The element puts them into `sys.modules` of its interpreter, so callbacks
 /// resolve `import gvarust` and `from gstgva import VideoFrame` to these classes
@@ -80,20 +127,7 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     let module = PyModule::new(py, "gvarust")?;
     init_module(&module)?;
     let compat = PyModule::new(py, "gstgva")?;
-    compat.setattr("__path__", pyo3::types::PyList::empty(py))?;
-    for name in [
-        "VideoFrame",
-        "AudioFrame",
-        "AudioEvent",
-        "Frame",
-        "RegionOfInterest",
-        "Tensor",
-        "Rect",
-        "InvalidatedError",
-        "NotWritableError",
-    ] {
-        compat.setattr(name, module.getattr(name)?)?;
-    }
+    compat.setattr("__path__", PyList::empty(py))?;
     let mut modules = vec![
         ("gvarust".to_string(), module.clone()),
         (
@@ -104,21 +138,19 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
     let compat_util = util::util_module(py, "gstgva.util")?;
     compat.setattr("util", &compat_util)?;
     modules.push(("gstgva.util".to_string(), compat_util));
-    for (sub, names) in [
-        ("video_frame", &["VideoFrame"][..]),
-        (
-            "audio",
-            &["AudioFrame", "AudioEvent", "AudioEventMeta", "Segment"][..],
-        ),
-        ("region_of_interest", &["RegionOfInterest", "Rect"][..]),
-        ("tensor", &["Tensor"][..]),
-    ] {
-        let submodule = PyModule::new(py, &format!("gstgva.{sub}"))?;
-        for name in names {
-            submodule.setattr(*name, module.getattr(*name)?)?;
+    for (sub, names) in GSTGVA_ALIASES {
+        let target = if sub.is_empty() {
+            compat.clone()
+        } else {
+            PyModule::new(py, &format!("gstgva.{sub}"))?
+        };
+        for name in *names {
+            target.setattr(*name, module.getattr(*name)?)?;
         }
-        compat.setattr(sub, &submodule)?;
-        modules.push((format!("gstgva.{sub}"), submodule));
+        if !sub.is_empty() {
+            compat.setattr(*sub, &target)?;
+            modules.push((format!("gstgva.{sub}"), target));
+        }
     }
     modules.push(("gstgva".to_string(), compat));
     Ok(modules)
