@@ -71,12 +71,14 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for (sub, names) in GSTGVA_ALIASES {
         aliases.set_item(*sub, PyList::new(py, *names)?)?;
     }
-    m.add("_GSTGVA_ALIASES", aliases)?;
+    // Not in `__all__`: `from gvarust._native import *` does not copy it.
+    m.setattr("_GSTGVA_ALIASES", aliases)?;
     Ok(())
 }
 
 /// What the `gstgva` compatibility package re-exports from `gvarust`, as
-/// `(submodule, names)`; `""` is the package itself (which also has `util`).
+/// `(submodule, names)`; `""` is the package itself: everything `gvarust`
+/// exports (its `__all__`), with its own `util`.
 ///
 /// The one list for both hosts: [`builtin_modules`] builds the element's
 /// `gstgva` modules from it, and the pip package's `gstgva/*.py` files read it
@@ -104,6 +106,7 @@ pub const GSTGVA_ALIASES: &[(&str, &[&str])] = &[
             "Tensor",
             "TensorBytes",
             "VideoFrame",
+            "__version__",
         ],
     ),
     ("video_frame", &["VideoFrame"]),
