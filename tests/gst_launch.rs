@@ -3,9 +3,10 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::callback;
@@ -164,24 +165,74 @@ fn ctrl_c_with_eos_flag_sends_eos_and_exits_cleanly() {
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = command.spawn().expect("gst-launch-1.0 starts");
-    std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: kill() only sends a signal to the child process we own.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let started = Instant::now();
-    let out = child.wait_with_output().expect("gst-launch-1.0 exits");
-    assert!(started.elapsed() < Duration::from_secs(20));
-    let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        text(&out.stderr)
-    );
+    let mut child = command.spawn().expect("gst-launch-1.0 starts");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines_tx.send(line);
+        }
+        all
+    });
+    let stderr_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut all);
+        all
+    });
+    let outcome = interrupt_once_playing(&mut child, &lines);
+    if outcome.is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let stdout = stdout_reader.join().expect("stdout reader");
+    let stderr = stderr_reader.join().expect("stderr reader");
+    let status = outcome.unwrap_or_else(|why| panic!("gst-launch-1.0 {why}\n{stdout}\n{stderr}"));
+    assert!(status.success(), "exit {status:?}\n{stdout}\n{stderr}");
     assert!(
         stdout.contains("on_eos ran"),
         "EOS reached the callback:\n{stdout}"
     );
+}
+
+/// Sends SIGINT to `child` (a `gst-launch-1.0` whose stdout lines arrive on
+/// `lines`) once its pipeline runs, and waits for it to exit.
+///
+/// A SIGINT sent during start-up (registry scan, preroll) got lost with
+/// GStreamer 1.26 and gst-launch-1.0 kept running, so the signal waits for the
+/// "New clock" line gst-launch-1.0 prints when the pipeline goes from PAUSED to
+/// PLAYING. Each wait has a deadline.
+fn interrupt_once_playing(
+    child: &mut Child,
+    lines: &mpsc::Receiver<String>,
+) -> Result<ExitStatus, &'static str> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.starts_with("New clock") => break,
+            Ok(_) => continue,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err("did not reach PLAYING within 60 s")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("exited before PLAYING"),
+        }
+    }
+    // SAFETY: kill() only sends a signal to the child process we own.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait works") {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            return Err("did not exit within 20 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -231,7 +282,16 @@ fn callbacks_import_packages_of_the_activated_virtual_environment() {
         .status()
         .expect("python3 -m venv runs");
     assert!(status.success());
-    let site = venv.join("lib/python3.11/site-packages");
+    // lib/python3.X/site-packages, X being whatever Python this system has.
+    let site = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ])
+        .output()
+        .expect("the venv's python runs");
+    assert!(site.status.success(), "{}", text(&site.stderr));
+    let site = PathBuf::from(text(&site.stdout).trim());
     std::fs::write(
         site.join("venv_only_module.py"),
         "GREETING = 'hello from the venv'\n",
@@ -301,14 +361,23 @@ fn install_script_puts_the_plugin_where_gstreamer_finds_it() {
 
 #[test]
 fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
-    // A library that makes the process look like it runs Python 3.12: the
-    // plugin's C API calls bind to it the way they would bind to a 3.12 host.
+    // A library that makes the process look like it runs another Python than the
+    // one the plugin was built for (build.rs records that one, from PYO3_PYTHON):
+    // the plugin's C API calls bind to it the way they would bind to such a host.
+    let built_for = env!("GVARUST_BUILD_PYTHON_VERSION");
+    let fake = if built_for == "3.12" {
+        "3.11.9"
+    } else {
+        "3.12.9"
+    };
     let dir = std::env::temp_dir().join(format!("gvarust-fake-python-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let source = dir.join("fake.c");
     std::fs::write(
         &source,
-        "const char *Py_GetVersion(void) { return \"3.12.9 (fake host interpreter)\"; }\n",
+        format!(
+            "const char *Py_GetVersion(void) {{ return \"{fake} (fake host interpreter)\"; }}\n"
+        ),
     )
     .unwrap();
     let library = dir.join("libfakepython.so");
@@ -333,9 +402,9 @@ fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(!out.status.success(), "{all}");
     assert!(
-        all.contains(
-            "Cannot start Python: the host process runs Python 3.12.9, but gvarust was built for Python 3.11"
-        ),
+        all.contains(&format!(
+            "Cannot start Python: the host process runs Python {fake}, but gvarust was built for Python {built_for}"
+        )),
         "{all}"
     );
 }
