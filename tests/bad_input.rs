@@ -485,10 +485,19 @@ fn only_on_error_and_reload_change_while_playing() {
     .map(|p| format!("{:?}", element.property_value(p)))
     .collect();
     assert_eq!(before, after);
-    // Still running normally.
-    std::thread::sleep(Duration::from_millis(200));
-    let stats = element.property::<gst::Structure>("stats");
-    assert!(stats.get::<u64>("calls").unwrap() > 0, "{stats}");
+    // Still running normally: more calls after the refused changes (waited for,
+    // with a deadline, rather than assumed after a fixed pause), and no errors.
+    let calls = |stats: &gst::Structure| stats.get::<u64>("calls").unwrap();
+    let calls_before = calls(&element.property::<gst::Structure>("stats"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stats = loop {
+        let stats = element.property::<gst::Structure>("stats");
+        if calls(&stats) >= calls_before + 2 || Instant::now() > deadline {
+            break stats;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(calls(&stats) >= calls_before + 2, "{stats}");
     assert_eq!(stats.get::<u64>("errors").unwrap(), 0, "{stats}");
     pipeline.set_state(gst::State::Null).unwrap();
     // The refused bad `arg` left no error behind: a restart works.
