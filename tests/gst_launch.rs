@@ -200,12 +200,15 @@ fn ctrl_c_with_eos_flag_sends_eos_and_exits_cleanly() {
 }
 
 /// Sends SIGINT to `child` (a `gst-launch-1.0` whose stdout lines arrive on
-/// `lines`) once its pipeline runs, and waits for it to exit.
+/// `lines`) once its pipeline is PLAYING, and waits for it to exit.
 ///
-/// A SIGINT sent during start-up (registry scan, preroll) got lost with
-/// GStreamer 1.26 and gst-launch-1.0 kept running, so the signal waits for the
-/// "New clock" line gst-launch-1.0 prints when the pipeline goes from PAUSED to
-/// PLAYING. Each wait has a deadline.
+/// "New clock" is not enough: the live pipeline reaches PLAYING only when the
+/// first buffer reaches the sink (about 50 ms later, `sleepy.py` sleeps), and
+/// the EOS that gst-launch-1.0 -e sends on SIGINT before then deadlocks in
+/// GStreamer (the sink waits for PLAYING while gst-launch-1.0 holds the state
+/// lock; `identity sleep-time=50000` instead of gvarust does the same). So the
+/// signal waits for the callback's "second frame" line: the first frame has
+/// then left the sink. Each wait has a deadline.
 fn interrupt_once_playing(
     child: &mut Child,
     lines: &mpsc::Receiver<String>,
@@ -213,7 +216,7 @@ fn interrupt_once_playing(
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) if line.starts_with("New clock") => break,
+            Ok(line) if line == "second frame" => break,
             Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 return Err("did not reach PLAYING within 60 s")
