@@ -8,10 +8,14 @@ import signal
 import subprocess
 import sys
 
+import gi
 import numpy as np
 import pytest
 
 from conftest import REPO, Gst, run_pipeline
+
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GstVideo  # noqa: E402
 
 EXAMPLES = REPO / "examples"
 PLUGIN_DIR = os.environ["GST_PLUGIN_PATH"].split(os.pathsep)[0]  # set by conftest
@@ -37,8 +41,10 @@ def decode_png(path):
     try:
         sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
         assert sample is not None, f"could not decode {path}"
-        structure = sample.get_caps().get_structure(0)
-        width, height = structure.get_value("width"), structure.get_value("height")
+        # Not caps.get_structure(0): GStreamer 1.26's Python overrides return a wrapper
+        # meant for a `with` block, 1.22's the structure. VideoInfo reads the same on both.
+        video = GstVideo.VideoInfo.new_from_caps(sample.get_caps())
+        width, height = video.width, video.height
         buffer = sample.get_buffer()
         ok, info = buffer.map(Gst.MapFlags.READ)
         assert ok
