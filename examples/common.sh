@@ -45,7 +45,7 @@ examples_venv_package() {
     echo "Installing the gvarust Python package (./python) into $venv" >&2
     export PATH="$HOME/.cargo/bin:$PATH"
     # Its own target dir: the extension build must not share the plugin's (it drops the libpython link).
-    CARGO_TARGET_DIR="$EXAMPLES_REPO/target/python-ext" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$EXAMPLES_REPO/target}/python-ext" \
       "$venv/bin/pip" install -q --disable-pip-version-check "$EXAMPLES_REPO/python" >&2
   fi
 }

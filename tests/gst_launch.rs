@@ -45,26 +45,8 @@ fn gst_command(tool: &str) -> Command {
 }
 
 /// Runs `command` to completion, killing it (and failing) after 60 s.
-fn output_within_a_minute(mut command: Command) -> Output {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("command starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait works").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("killed command exits");
-            panic!(
-                "{command:?} hung; output:\n{}{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("command output")
+fn output_within_a_minute(command: Command) -> Output {
+    common::output_within(command, Duration::from_secs(60))
 }
 
 fn launch(pipeline: &str) -> Output {
