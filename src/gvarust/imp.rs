@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::Duration;
 
 use gst::glib;
 use gst::prelude::*;
@@ -21,8 +22,13 @@ use super::stats::Stats;
 use super::warnings::WarningLimiter;
 use super::watchdog::Watchdog;
 use super::OnError;
-use crate::pyhost::{HookResult, PyFailure, Session};
+use crate::pyhost::{HookResult, PyFailure, Session, StuckCall};
 use crate::CAT;
+
+/// How long a per-buffer call may go on once the element begins to stop before
+/// it is interrupted, and how long it then has to return.
+const STOP_GRACE: Duration = Duration::from_millis(300);
+const INTERRUPT_PATIENCE: Duration = Duration::from_millis(700);
 
 /// Everything one run (start to stop) builds on the GStreamer side.
 struct State {
@@ -101,6 +107,40 @@ impl GvaRust {
                 ("{}", failure.message),
                 ["{}", failure.debug]
             )
+        }
+    }
+
+    /// A callback that never returns would keep the streaming thread, and so
+    /// the pads' deactivation and `set_state(NULL)`, waiting forever: interrupt
+    /// it, and say which callback it was.
+    fn interrupt_stuck_call(&self) {
+        match self
+            .session
+            .interrupt_stuck_call(STOP_GRACE, INTERRUPT_PATIENCE)
+        {
+            None => {}
+            Some(StuckCall::Interrupted { label }) => {
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Failed,
+                    (
+                        "{} had not returned {:.1} s after the element began to stop; it was interrupted",
+                        label,
+                        STOP_GRACE.as_secs_f64()
+                    )
+                );
+            }
+            Some(StuckCall::Blocked { label }) => {
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Failed,
+                    (
+                        "{} has not returned and cannot be interrupted: it is blocked outside Python \
+                         code (a C extension, I/O or a sleep); stopping waits until it returns",
+                        label
+                    )
+                );
+            }
         }
     }
 
@@ -361,6 +401,17 @@ impl ElementImpl for GvaRust {
         Some(&*ELEMENT_METADATA)
     }
 
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::PausedToReady {
+            // Before the pads deactivate: that waits for the streaming thread.
+            self.interrupt_stuck_call();
+        }
+        self.parent_change_state(transition)
+    }
+
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             let caps = gst::Caps::new_any();
@@ -492,6 +543,10 @@ impl BaseTransformImpl for GvaRust {
             return Err(gst::FlowError::Flushing);
         };
         self.stats.record_call(call.gil_wait, call.duration);
+        if call.interrupted {
+            // Reported by `interrupt_stuck_call`; the element is stopping.
+            return Err(gst::FlowError::Flushing);
+        }
         match call.result {
             Ok(true) => Ok(gst::FlowSuccess::Ok),
             Ok(false) => {

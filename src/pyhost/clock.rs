@@ -17,6 +17,8 @@ fn monotonic_ns_at(instant: Instant) -> u64 {
 pub struct CallClock {
     /// `monotonic_ns_at` of the call's start, or 0 when no call runs.
     started: AtomicU64,
+    /// Python's ident of the thread running the call (to interrupt it).
+    thread: AtomicU64,
     label: Mutex<String>,
 }
 
@@ -32,8 +34,18 @@ pub struct RunningCall {
 impl CallClock {
     /// A call starts at `at` (an instant the caller already read: one clock read
     /// per buffer serves the GIL wait, the call's duration and this).
-    pub(super) fn start(&self, at: Instant) {
-        self.started.store(monotonic_ns_at(at), Ordering::Release);
+    pub(super) fn start(&self, at: Instant) -> u64 {
+        // SAFETY: PyThread_get_thread_ident only reads the calling thread's id.
+        let thread = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
+        self.thread.store(thread as u64, Ordering::Relaxed);
+        let id = monotonic_ns_at(at);
+        self.started.store(id, Ordering::Release);
+        id
+    }
+
+    /// Python's ident of the thread that started the running call.
+    pub(super) fn thread(&self) -> u64 {
+        self.thread.load(Ordering::Relaxed)
     }
 
     /// The call returned.

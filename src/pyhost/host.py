@@ -57,6 +57,13 @@ def unload_module(name, module):
         del sys.modules[name]
 
 
+class CallInterrupted(BaseException):
+    """Raised inside a callback that had not returned when its pipeline stopped.
+
+    A ``BaseException``, so an ``except Exception`` in the callback lets it through.
+    """
+
+
 def parse_json(text):
     return json.loads(text)
 

@@ -23,5 +23,5 @@ mod threads;
 
 pub use callback::{CallbackSpec, HookResult, PyFailure};
 pub use clock::{CallClock, RunningCall};
-pub use session::{BufferCall, Session};
+pub use session::{BufferCall, Session, StuckCall};
 pub use threads::thread_state_count;

@@ -6,7 +6,7 @@
 //! releases the GIL (sleeping, numpy) cannot deadlock a caller on another thread.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -30,6 +30,24 @@ pub struct Session {
     /// Whether a named (non-file) module was imported by an earlier run, so the
     /// next start re-executes it instead of reusing the cached import.
     named_module_loaded: AtomicBool,
+    /// The id (see [`CallClock`]) of the per-buffer call being interrupted, or 0.
+    interrupting: AtomicU64,
+}
+
+/// A per-buffer call that had not returned when the element began to stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StuckCall {
+    /// It was interrupted (a `CallInterrupted` exception raised inside it) and returned.
+    Interrupted {
+        /// The callable, e.g. `Python callback process_frame()`.
+        label: String,
+    },
+    /// It did not return even when interrupted: it is blocked outside Python
+    /// bytecode (a C extension, I/O, `time.sleep`), and stopping waits for it.
+    Blocked {
+        /// The callable, e.g. `Python callback process_frame()`.
+        label: String,
+    },
 }
 
 /// What one run (start to stop) loaded. Holds Python objects: changed and
@@ -70,6 +88,9 @@ pub struct BufferCall {
     pub gil_wait: Duration,
     /// The call itself, frame object included.
     pub duration: Duration,
+    /// The call failed because [`Session::interrupt_stuck_call`] interrupted it
+    /// (the element is stopping: not a callback error to report).
+    pub interrupted: bool,
 }
 
 impl Session {
@@ -184,10 +205,24 @@ impl Session {
             if run.reload.is_some() {
                 self.maybe_reload(py, element, run, call_start);
             }
-            self.clock.start(call_start);
+            let id = self.clock.start(call_start);
             let result = run.callback.process_buffer(py, &run.frame_kind, buffer);
             self.clock.finish();
+            let interrupted = self.interrupting.load(Ordering::Acquire) == id;
+            if interrupted {
+                self.interrupting.store(0, Ordering::Release);
+                // An interrupt that arrived as the call was returning must not fire
+                // in whatever Python code this thread runs next.
+                // SAFETY: the GIL is held; a NULL exception clears a pending one.
+                unsafe {
+                    pyo3::ffi::PyThreadState_SetAsyncExc(
+                        self.clock.thread() as std::os::raw::c_long,
+                        std::ptr::null_mut(),
+                    );
+                }
+            }
             Some(BufferCall {
+                interrupted: interrupted && result.is_err(),
                 result,
                 gil_wait,
                 duration: call_start.elapsed(),
@@ -233,6 +268,67 @@ impl Session {
             run.callback.unload(py);
             Some(stopped)
         })
+    }
+
+    /// Called as the element begins to stop: a per-buffer call that is still
+    /// running after `grace` is interrupted by raising `CallInterrupted` in its
+    /// thread, and given `patience` more to return. `None` when no call was
+    /// running or it returned within `grace`.
+    ///
+    /// The interrupt is raised from a thread of its own: taking the GIL may
+    /// block for as long as native code holds it, and the caller must not.
+    pub fn interrupt_stuck_call(&self, grace: Duration, patience: Duration) -> Option<StuckCall> {
+        let call = self.clock.running()?;
+        let still_running = |limit: Duration| {
+            let deadline = Instant::now() + limit;
+            loop {
+                if self.clock.running().map(|c| c.id) != Some(call.id) {
+                    return false;
+                }
+                if Instant::now() >= deadline {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        if !still_running(grace) {
+            return None;
+        }
+        let label = self.clock.label();
+        self.interrupting.store(call.id, Ordering::Release);
+        let clock = self.clock.clone();
+        let raise = move || {
+            attach(|py| {
+                // Checked with the GIL held: the call cannot end meanwhile, so the
+                // thread ident still belongs to it.
+                if clock.running().map(|c| c.id) != Some(call.id) {
+                    return;
+                }
+                let Ok(exception) = bootstrap::host_module(py).getattr("CallInterrupted") else {
+                    return;
+                };
+                // SAFETY: the GIL is held and `exception` is a live exception class;
+                // the ident is that of the thread running the call right now.
+                unsafe {
+                    pyo3::ffi::PyThreadState_SetAsyncExc(
+                        clock.thread() as std::os::raw::c_long,
+                        exception.as_ptr(),
+                    );
+                }
+            })
+        };
+        if std::thread::Builder::new()
+            .name("gvarust-interrupt".into())
+            .spawn(raise)
+            .is_err()
+        {
+            return Some(StuckCall::Blocked { label });
+        }
+        if still_running(patience) {
+            Some(StuckCall::Blocked { label })
+        } else {
+            Some(StuckCall::Interrupted { label })
+        }
     }
 
     /// With `reload=true`, picks up a changed module file before the next buffer:
