@@ -343,6 +343,34 @@ fn sibling_modules_are_importable() {
 }
 
 #[test]
+fn sibling_modules_resolve_to_each_callbacks_own_directory() {
+    // The downstream element starts first: whichever order, each gets its own helper.
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} ! gvarust module={} ! fakesink name=sink",
+        callback("a/uses_helper.py"),
+        callback("b/uses_helper.py")
+    ));
+    r.assert_ok();
+    let seen = records("siblings");
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 20);
+    assert_eq!(seen.iter().filter(|s| **s == json!(["a", "a"])).count(), 10);
+    assert_eq!(seen.iter().filter(|s| **s == json!(["b", "b"])).count(), 10);
+}
+
+#[test]
+fn the_callbacks_directory_goes_first_on_sys_path() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} ! fakesink name=sink",
+        callback("shadow/shadows_stdlib.py")
+    ));
+    r.assert_ok();
+    let seen = records("shadow");
+    assert_eq!(seen[0]["shadowed"], true, "{seen}");
+    assert_eq!(seen[0]["path_head"], callback("shadow"));
+}
+
+#[test]
 fn caps_less_and_audio_streams_get_frame_and_audio_frame() {
     let r = run(&format!(
         "fakesrc num-buffers=5 sizetype=fixed sizemax=16 ! gvarust name=capsless module={} ! fakesink name=sink",

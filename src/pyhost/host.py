@@ -4,8 +4,9 @@ Loaded once per process as the module ``gvarust._host``. Everything here runs at
 start, stop or on errors, never per buffer.
 """
 
+import builtins
+import hashlib
 import importlib
-import importlib.machinery
 import importlib.util
 import json
 import logging
@@ -14,28 +15,112 @@ import sys
 import traceback
 
 
+def _sibling_path(directory, name):
+    """The file of module ``name`` in ``directory`` (a ``.py`` file or a package), or None."""
+    candidates = (os.path.join(directory, name + ".py"), os.path.join(directory, name, "__init__.py"))
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+class SiblingImporter:
+    """``__import__`` for the modules of one callback directory.
+
+    Top-level imports of names that are files (or packages) in ``directory``
+    resolve to those files, whatever another directory put into ``sys.modules``
+    under the same name first. The first file to be imported under a name owns
+    ``sys.modules[name]`` (so it is shared with every other importer of that
+    file); a different file of the same name, from another callback directory,
+    is loaded under a private name of its own.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+        digest = hashlib.sha1(directory.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+        self.prefix = f"gvarust_siblings_{digest}_"
+        self.builtins = dict(builtins.__dict__)
+        self.builtins["__import__"] = self
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name:
+            top = name.partition(".")[0]
+            path = _sibling_path(self.directory, top)
+            if path is not None:
+                return self._import_sibling(name, top, path, fromlist)
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    def _import_sibling(self, name, top, path, fromlist):
+        existing = sys.modules.get(top)
+        if existing is not None and _same_file(getattr(existing, "__file__", None), path):
+            top_name = top
+        else:
+            top_name = top if existing is None else self.prefix + top
+            if top_name not in sys.modules:
+                self.load(top_name, path)
+        full = top_name + name[len(top):]
+        module = importlib.import_module(full) if full != top_name else sys.modules[top_name]
+        if not fromlist:
+            return sys.modules[top_name]
+        for item in fromlist:
+            if item != "*" and not hasattr(module, item) and hasattr(module, "__path__"):
+                try:
+                    importlib.import_module(f"{full}.{item}")
+                except ModuleNotFoundError:
+                    pass
+        return module
+
+    def load(self, name, path):
+        """Execute the file at ``path`` as module ``name`` whose own imports use this importer."""
+        package = os.path.basename(path) == "__init__.py"
+        locations = [os.path.dirname(path)] if package else None
+        spec = importlib.util.spec_from_file_location(
+            name, path, submodule_search_locations=locations
+        )
+        module = importlib.util.module_from_spec(spec)
+        module.__builtins__ = self.builtins
+        previous = sys.modules.get(name)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            # A failed (re)load leaves sys.modules as it was.
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+            raise
+        return module
+
+
+def _same_file(a, b):
+    try:
+        return a is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+_IMPORTERS = {}
+
+
 def load_file_module(name, path):
-    """Execute the file at ``path`` as a fresh module registered as ``name``."""
+    """Execute the file at ``path`` as a fresh module registered as ``name``.
+
+    Its directory goes first on ``sys.path``, as with ``python3 file.py``, and
+    its imports of modules from that directory resolve to those files (see
+    ``SiblingImporter``), also when another element's directory has a module of
+    the same name.
+    """
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
-    if directory not in sys.path:
-        # Sibling imports of the callback file work, as with ``python3 file.py``.
-        sys.path.append(directory)
-    loader = importlib.machinery.SourceFileLoader(name, path)
-    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    previous = sys.modules.get(name)
-    sys.modules[name] = module
-    try:
-        loader.exec_module(module)
-    except BaseException:
-        # A failed (re)load leaves sys.modules as it was.
-        if previous is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = previous
-        raise
-    return module
+    if sys.path[:1] != [directory]:
+        if directory in sys.path:
+            sys.path.remove(directory)
+        sys.path.insert(0, directory)
+    importer = _IMPORTERS.get(directory)
+    if importer is None:
+        importer = _IMPORTERS[directory] = SiblingImporter(directory)
+    return importer.load(name, path)
 
 
 def register_module(name, module):
