@@ -114,3 +114,74 @@ fn a_callback_blocked_in_native_code_is_reported_and_interrupted_when_it_returns
     // Back in Python bytecode, the pending interrupt ended the call at once.
     assert_eq!(records("bad_blocks"), json!(["entered"]));
 }
+
+/// Opens gate `name` of `tests/callbacks/gate.py`.
+fn open_gate(name: &str) {
+    Python::attach(|py| {
+        py.import("gate")
+            .and_then(|gate| gate.call_method1("open_gate", (name,)))
+            .expect("the test opens the gate");
+    });
+}
+
+#[test]
+fn the_watchdog_names_every_slow_python_call_not_only_the_callback() {
+    common::init();
+    let module = callback("slow_phases.py");
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=2 ! gvarust name=phases slow-call-warning=0.05 class=SlowPhases module={module} ! fakesink",
+    ))
+    .expect("pipeline parses")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    let (sender, warnings) = mpsc::channel();
+    let sender = std::sync::Mutex::new(sender);
+    pipeline
+        .bus()
+        .expect("pipeline bus")
+        .set_sync_handler(move |_, msg| {
+            match msg.view() {
+                gst::MessageView::Warning(w) => {
+                    let _ = sender.lock().unwrap().send(w.error().message().to_string());
+                }
+                gst::MessageView::Eos(_) => {
+                    let _ = sender.lock().unwrap().send("EOS".into());
+                }
+                _ => {}
+            }
+            gst::BusSyncReply::Drop
+        });
+    // set_state blocks in the slow start and stop: it runs on a thread of its own.
+    let playing = pipeline.clone();
+    let play = std::thread::spawn(move || playing.set_state(gst::State::Playing).is_ok());
+    let suffix = " in element phases; the stream is stalled until it returns";
+    for (gate, label) in [
+        ("import", format!("Loading Python module '{module}'")),
+        (
+            "constructor",
+            "Python class SlowPhases() constructor".to_string(),
+        ),
+        ("on_start", "Python hook on_start()".to_string()),
+        ("process_event", "Python hook process_event()".to_string()),
+        ("on_eos", "Python hook on_eos()".to_string()),
+    ] {
+        let warning = wait_for_warning(&warnings, &label);
+        assert!(
+            warning.starts_with(&format!("{label} has been running for "))
+                && warning.ends_with(suffix),
+            "{warning}"
+        );
+        open_gate(gate);
+    }
+    assert!(play.join().unwrap(), "the pipeline started");
+    wait_for_warning(&warnings, "EOS");
+    let stopped = stop_in_background(&pipeline);
+    let warning = wait_for_warning(&warnings, "Python hook on_stop()");
+    assert!(warning.ends_with(suffix), "{warning}");
+    open_gate("on_stop");
+    assert_eq!(
+        stopped.recv_timeout(Duration::from_secs(10)),
+        Ok(true),
+        "set_state(NULL) returned once on_stop() did"
+    );
+}

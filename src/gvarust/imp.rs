@@ -266,7 +266,8 @@ impl ObjectImpl for GvaRust {
                 glib::ParamSpecDouble::builder("slow-call-warning")
                     .nick("Slow call warning")
                     .blurb(
-                        "Seconds a single Python call may run before a warning naming this element is \
+                        "Seconds a single Python call (the import, the class constructor, the callback \
+                         or a hook) may run before a warning naming this element and the call is \
                          posted (once per call), so a hung callback is visible; 0 disables",
                     )
                     .minimum(0.0)
@@ -453,14 +454,22 @@ impl BaseTransformImpl for GvaRust {
             .callback_spec(&element.name())
             .map_err(|message| Self::start_error(&PyFailure::plain(message)))?;
         let caps = element.sink_pad().current_caps();
-        self.session
-            .start(element.upcast_ref(), spec, settings.reload, caps.as_deref())
-            .map_err(|failure| Self::start_error(&failure))?;
+        // Watching from the start: a slow import, constructor or on_start() is reported too.
+        let watchdog = Watchdog::spawn(&element, self.session.clock(), settings.slow_call_warning);
+        if let Err(failure) =
+            self.session
+                .start(element.upcast_ref(), spec, settings.reload, caps.as_deref())
+        {
+            if let Some(watchdog) = watchdog {
+                watchdog.shutdown();
+            }
+            return Err(Self::start_error(&failure));
+        }
         self.stats.reset();
         self.failed.store(false, Ordering::Relaxed);
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some(State {
             warnings: WarningLimiter::default(),
-            watchdog: Watchdog::spawn(&element, self.session.clock(), settings.slow_call_warning),
+            watchdog,
         });
         Ok(())
     }
@@ -471,11 +480,13 @@ impl BaseTransformImpl for GvaRust {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+        let element = self.obj();
+        // The watchdog keeps watching through on_stop().
+        let stopped = self.session.stop(element.upcast_ref());
         if let Some(watchdog) = state.and_then(|state| state.watchdog) {
             watchdog.shutdown();
         }
-        let element = self.obj();
-        if let Some(stopped) = self.session.stop(element.upcast_ref()) {
+        if let Some(stopped) = stopped {
             if let Err(failure) = stopped {
                 gst::element_imp_warning!(
                     self,

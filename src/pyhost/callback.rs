@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyTuple};
 
 use super::bootstrap::host_module;
+use super::CallClock;
 
 /// A Python failure as users see it: a one-line summary and the traceback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +129,14 @@ fn lookup_hook(owner: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Py<PyAny
 
 impl Callback {
     /// Loads the module, builds the class instance and finds the function and hooks.
-    /// `reimport` re-executes a named module that an earlier run imported.
-    pub fn load(py: Python<'_>, spec: &CallbackSpec, reimport: bool) -> Result<Self, PyFailure> {
+    /// `reimport` re-executes a named module that an earlier run imported. The
+    /// import and the constructor are marked on `clock` (the caller ends the mark).
+    pub fn load(
+        py: Python<'_>,
+        spec: &CallbackSpec,
+        reimport: bool,
+        clock: &CallClock,
+    ) -> Result<Self, PyFailure> {
         super::bootstrap::prepare_run(py)
             .map_err(|e| PyFailure::from_err(py, "Preparing the Python environment", e))?;
         let host = host_module(py);
@@ -167,6 +174,7 @@ impl Callback {
                 )));
             }
             let name = spec.unique_module_name();
+            clock.begin(format!("Loading Python module '{shown}'"));
             let module = host
                 .call_method1("load_file_module", (&name, &spec.module))
                 .map_err(|e| {
@@ -212,6 +220,7 @@ impl Callback {
                     .map_err(|_| PyFailure::plain("Property 'kwarg' is not a JSON object"))?;
                 let args = PyTuple::new(py, args.iter())
                     .map_err(|e| PyFailure::from_err(py, "Building constructor arguments", e))?;
+                clock.begin(format!("Python class {class_name}() constructor"));
                 let instance = class.call(args, Some(&kwargs)).map_err(|e| {
                     PyFailure::from_err(py, &format!("Python class {class_name}() constructor"), e)
                 })?;

@@ -2,7 +2,7 @@
 //! slow-call watchdog (which runs on a thread of its own while the streaming
 //! thread is stuck in Python).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,11 @@ pub struct CallClock {
     started: AtomicU64,
     /// Python's ident of the thread running the call (to interrupt it).
     thread: AtomicU64,
+    /// Names the per-buffer callback.
     label: Mutex<String>,
+    /// Whether the running call is another one, named by `other_label`.
+    other: AtomicBool,
+    other_label: Mutex<String>,
 }
 
 /// A call seen running by [`CallClock::running`].
@@ -32,9 +36,25 @@ pub struct RunningCall {
 }
 
 impl CallClock {
-    /// A call starts at `at` (an instant the caller already read: one clock read
-    /// per buffer serves the GIL wait, the call's duration and this).
-    pub(super) fn start(&self, at: Instant) -> u64 {
+    /// A call other than the per-buffer callback (an import, a constructor, a
+    /// hook), named by `label`, starts now.
+    pub(super) fn begin(&self, label: String) -> u64 {
+        *self
+            .other_label
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = label;
+        self.other.store(true, Ordering::Relaxed);
+        self.start(Instant::now())
+    }
+
+    /// The per-buffer callback starts at `at` (an instant the caller already read:
+    /// one clock read per buffer serves the GIL wait, the call's duration and this).
+    pub(super) fn start_callback(&self, at: Instant) -> u64 {
+        self.other.store(false, Ordering::Relaxed);
+        self.start(at)
+    }
+
+    fn start(&self, at: Instant) -> u64 {
         // SAFETY: PyThread_get_thread_ident only reads the calling thread's id.
         let thread = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
         self.thread.store(thread as u64, Ordering::Relaxed);
@@ -53,17 +73,20 @@ impl CallClock {
         self.started.store(0, Ordering::Release);
     }
 
-    /// Names the callable in slow-call warnings, e.g. `Python callback process_frame()`.
+    /// Names the per-buffer callback in slow-call warnings, e.g.
+    /// `Python callback process_frame()`.
     pub(super) fn set_label(&self, label: String) {
         *self.label.lock().unwrap_or_else(PoisonError::into_inner) = label;
     }
 
-    /// The callable's name as set by the session.
+    /// What the running (or last) call is, e.g. `Python callback process_frame()`.
     pub fn label(&self) -> String {
-        self.label
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let label = if self.other.load(Ordering::Relaxed) {
+            &self.other_label
+        } else {
+            &self.label
+        };
+        label.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The call running now, if any.

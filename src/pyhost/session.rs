@@ -114,11 +114,7 @@ impl Session {
         let reimport = self.named_module_loaded.load(Ordering::Relaxed);
         let label = attach(|py| {
             let _running = running_for(element);
-            let callback = Callback::load(py, &spec, reimport)?;
-            if let Err(failure) = callback.on_start(py) {
-                callback.unload(py);
-                return Err(failure);
-            }
+            let callback = self.load_and_start(py, &spec, reimport)?;
             let label = callback.function_label().to_string();
             let reload = watch_for_changes
                 .then(|| callback.source_file(py, &spec))
@@ -149,6 +145,61 @@ impl Session {
         self.clock.set_label(format!("Python callback {label}"));
         gst::info!(CAT, obj = element, "loaded {label} from '{}'", spec.module);
         Ok(())
+    }
+
+    /// Loads the user code and calls `on_start()`, each step watched on the clock.
+    fn load_and_start(
+        &self,
+        py: Python<'_>,
+        spec: &CallbackSpec,
+        reimport: bool,
+    ) -> Result<Callback, PyFailure> {
+        let loaded = Callback::load(py, spec, reimport, &self.clock);
+        self.clock.finish();
+        let callback = loaded?;
+        let (started, _) = self.watch(Some("Python hook on_start()"), || callback.on_start(py));
+        match started {
+            Ok(()) => Ok(callback),
+            Err(failure) => {
+                callback.unload(py);
+                Err(failure)
+            }
+        }
+    }
+
+    /// Runs `call` marked on the clock as `label` (`None`: the per-buffer
+    /// callback, whose label is set at start), then clears an interrupt aimed at
+    /// it. Returns the result and whether the call was interrupted.
+    fn watch<T, E>(
+        &self,
+        label: Option<&str>,
+        call: impl FnOnce() -> Result<T, E>,
+    ) -> (Result<T, E>, bool) {
+        let id = match label {
+            Some(label) => self.clock.begin(label.to_string()),
+            None => self.clock.start_callback(Instant::now()),
+        };
+        let result = call();
+        self.clock.finish();
+        (result, self.take_interrupt(id))
+    }
+
+    /// Whether call `id` was being interrupted; if so, an interrupt that arrived
+    /// as the call was returning is withdrawn so it never fires in whatever Python
+    /// code this thread runs next. Called with the GIL held, on the call's thread.
+    fn take_interrupt(&self, id: u64) -> bool {
+        if self.interrupting.load(Ordering::Acquire) != id {
+            return false;
+        }
+        self.interrupting.store(0, Ordering::Release);
+        // SAFETY: the GIL is held; a NULL exception clears a pending one.
+        unsafe {
+            pyo3::ffi::PyThreadState_SetAsyncExc(
+                self.clock.thread() as std::os::raw::c_long,
+                std::ptr::null_mut(),
+            );
+        }
+        true
     }
 
     /// Runs `f` on the current run with the GIL held; `idle` when nothing runs.
@@ -205,22 +256,10 @@ impl Session {
             if run.reload.is_some() {
                 self.maybe_reload(py, element, run, call_start);
             }
-            let id = self.clock.start(call_start);
+            let id = self.clock.start_callback(call_start);
             let result = run.callback.process_buffer(py, &run.frame_kind, buffer);
             self.clock.finish();
-            let interrupted = self.interrupting.load(Ordering::Acquire) == id;
-            if interrupted {
-                self.interrupting.store(0, Ordering::Release);
-                // An interrupt that arrived as the call was returning must not fire
-                // in whatever Python code this thread runs next.
-                // SAFETY: the GIL is held; a NULL exception clears a pending one.
-                unsafe {
-                    pyo3::ffi::PyThreadState_SetAsyncExc(
-                        self.clock.thread() as std::os::raw::c_long,
-                        std::ptr::null_mut(),
-                    );
-                }
-            }
+            let interrupted = self.take_interrupt(id);
             Some(BufferCall {
                 interrupted: interrupted && result.is_err(),
                 result,
@@ -239,7 +278,13 @@ impl Session {
     ) -> Result<HookResult, PyFailure> {
         self.with_run(Ok(HookResult::Keep), |py, run| {
             let _running = running_for(element);
-            run.callback.process_event(py, event)
+            match self.watch(Some("Python hook process_event()"), || {
+                run.callback.process_event(py, event)
+            }) {
+                // Interrupted because the element is stopping (already reported).
+                (Err(_), true) => Ok(HookResult::Keep),
+                (result, _) => result,
+            }
         })
     }
 
@@ -247,7 +292,11 @@ impl Session {
     pub fn eos(&self, element: &gst::Element) -> Result<(), PyFailure> {
         self.with_run(Ok(()), |py, run| {
             let _running = running_for(element);
-            run.callback.on_eos(py)
+            match self.watch(Some("Python hook on_eos()"), || run.callback.on_eos(py)) {
+                // Interrupted because the element is stopping (already reported).
+                (Err(_), true) => Ok(()),
+                (result, _) => result,
+            }
         })
     }
 
@@ -264,7 +313,8 @@ impl Session {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()?;
             let _running = running_for(element);
-            let stopped = run.callback.on_stop(py);
+            let (stopped, _) =
+                self.watch(Some("Python hook on_stop()"), || run.callback.on_stop(py));
             run.callback.unload(py);
             Some(stopped)
         })
@@ -349,17 +399,11 @@ impl Session {
         }
         watch.modified = modified;
         let shown = watch.path.display().to_string();
-        let loaded = Callback::load(py, &watch.spec, true).and_then(|new| match new.on_start(py) {
-            Ok(()) => Ok(new),
-            Err(failure) => {
-                new.unload(py);
-                Err(failure)
-            }
-        });
-        match loaded {
+        match self.load_and_start(py, &watch.spec, true) {
             Ok(new) => {
                 let old = std::mem::replace(&mut run.callback, new);
-                if let Err(failure) = old.on_stop(py) {
+                let (stopped, _) = self.watch(Some("Python hook on_stop()"), || old.on_stop(py));
+                if let Err(failure) = stopped {
                     gst::element_warning!(
                         element,
                         gst::LibraryError::Failed,
