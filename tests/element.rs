@@ -268,8 +268,15 @@ fn callback_exception_fails_with_traceback_by_default() {
     assert_eq!(r.buffers_at_sink, 0);
 }
 
+/// The count a "N more warnings suppressed" summary gives, if `message` is one.
+fn suppressed_count(message: &str) -> Option<u64> {
+    let (count, rest) = message.split_once(' ')?;
+    rest.starts_with("more warning")
+        .then(|| count.parse().ok())?
+}
+
 #[test]
-fn on_error_drop_and_pass_warn_at_most_once_a_second() {
+fn on_error_drop_and_pass_warn_at_most_once_a_second_and_count_the_rest() {
     for (mode, expected_at_sink) in [("drop", 0), ("pass", 10)] {
         let r = run(&format!(
             "{VIDEO} ! gvarust on-error={mode} module={} ! fakesink name=sink",
@@ -277,17 +284,72 @@ fn on_error_drop_and_pass_warn_at_most_once_a_second() {
         ));
         r.assert_ok();
         assert_eq!(r.buffers_at_sink, expected_at_sink, "on-error={mode}");
-        assert_eq!(
-            r.warnings.len(),
-            1,
-            "rate-limited warnings for {mode}: {:?}",
+        let first = "Python callback process_frame() raised ValueError: boom (raises.py:2)";
+        assert_eq!(r.warnings[0].0.message(), first);
+        // However fast the run, every failure is accounted for: posted, or counted
+        // in the summary posted at EOS.
+        let mut accounted = 0;
+        for (warning, _) in &r.warnings {
+            let message = warning.message();
+            match suppressed_count(message) {
+                Some(count) => {
+                    assert_eq!(
+                        message,
+                        format!(
+                            "{count} more warning{} suppressed (at most one a second per kind), the latest: {first}",
+                            if count == 1 { "" } else { "s" }
+                        )
+                    );
+                    accounted += count;
+                }
+                None => {
+                    assert_eq!(message, first);
+                    accounted += 1;
+                }
+            }
+        }
+        assert_eq!(accounted, 10, "{mode}: {:?}", r.warnings);
+        assert!(
+            r.warnings.len() < 10,
+            "{mode}: rate-limited: {:?}",
             r.warnings
         );
-        assert_eq!(
-            r.warnings[0].0.message(),
-            "Python callback process_frame() raised ValueError: boom (raises.py:2)"
-        );
     }
+}
+
+#[test]
+fn one_kind_of_failure_does_not_hide_another() {
+    let r = run(&format!(
+        "videotestsrc num-buffers=6 ! gvarust on-error=pass module={} ! fakesink name=sink",
+        callback("raises_kinds.py")
+    ));
+    r.assert_ok();
+    let messages: Vec<String> = r
+        .warnings
+        .iter()
+        .map(|(w, _)| w.message().to_string())
+        .collect();
+    let posted = |needle: &str| messages.iter().filter(|m| m.contains(needle)).count();
+    assert_eq!(
+        messages[0],
+        "Python callback process_frame() raised ValueError: bad frame 1 (raises_kinds.py:10)"
+    );
+    assert_eq!(
+        posted("raised SystemExit: 5 (raises_kinds.py:12)"),
+        1,
+        "{messages:#?}"
+    );
+    assert_eq!(
+        posted("raised KeyboardInterrupt (raises_kinds.py:13)"),
+        1,
+        "{messages:#?}"
+    );
+    let value_errors: u64 = messages
+        .iter()
+        .filter(|m| m.contains("ValueError"))
+        .map(|m| suppressed_count(m).unwrap_or(1))
+        .sum();
+    assert_eq!(value_errors, 4, "{messages:#?}");
 }
 
 #[test]

@@ -77,7 +77,7 @@ impl GvaRust {
                     .unwrap_or_else(PoisonError::into_inner)
                     .as_mut()
                 {
-                    Some(state) => state.warnings.admit(),
+                    Some(state) => state.warnings.admit(&failure.kind, &failure.message),
                     None => Some(0),
                 };
                 if let Some(suppressed) = admitted {
@@ -96,6 +96,22 @@ impl GvaRust {
             }
         }
         mode
+    }
+
+    /// Posts one warning per kind of failure whose warnings the rate limit held
+    /// back (at EOS and at stop, so a short run shows them too).
+    fn post_suppressed_warnings(&self, state: Option<&mut State>) {
+        let Some(state) = state else {
+            return;
+        };
+        for (count, example) in state.warnings.take_suppressed() {
+            let plural = if count == 1 { "" } else { "s" };
+            gst::element_imp_warning!(
+                self,
+                gst::LibraryError::Failed,
+                ("{count} more warning{plural} suppressed (at most one a second per kind), the latest: {example}")
+            );
+        }
     }
 
     fn start_error(failure: &PyFailure) -> gst::ErrorMessage {
@@ -475,7 +491,7 @@ impl BaseTransformImpl for GvaRust {
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        let state = self
+        let mut state = self
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -483,6 +499,7 @@ impl BaseTransformImpl for GvaRust {
         let element = self.obj();
         // The watchdog keeps watching through on_stop().
         let stopped = self.session.stop(element.upcast_ref());
+        self.post_suppressed_warnings(state.as_mut());
         if let Some(watchdog) = state.and_then(|state| state.watchdog) {
             watchdog.shutdown();
         }
@@ -507,6 +524,14 @@ impl BaseTransformImpl for GvaRust {
             self.session.set_caps(element.upcast_ref(), caps.caps());
         }
         let keep = self.run_event_hooks(element.upcast_ref(), &event);
+        if event.type_() == gst::EventType::Eos {
+            self.post_suppressed_warnings(
+                self.state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_mut(),
+            );
+        }
         if event.type_() == gst::EventType::Eos && keep {
             let _ = element.post_message(
                 gst::message::Element::builder(self.stats.structure())

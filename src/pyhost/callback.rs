@@ -17,13 +17,19 @@ pub struct PyFailure {
     pub message: String,
     /// The full Python traceback (empty when there is no exception).
     pub debug: String,
+    /// What failed, the exception type and where it was raised, without the
+    /// exception's text, e.g. `Python callback process_frame(): ValueError (cb.py:12)`:
+    /// failures of one kind are rate-limited together.
+    pub kind: String,
 }
 
 impl PyFailure {
     /// A failure that involves no Python exception.
     pub fn plain(message: impl Into<String>) -> Self {
+        let message = message.into();
         PyFailure {
-            message: message.into(),
+            kind: message.clone(),
+            message,
             debug: String::new(),
         }
     }
@@ -32,15 +38,17 @@ impl PyFailure {
     pub fn from_err(py: Python<'_>, context: &str, err: PyErr) -> Self {
         let described = host_module(py)
             .call_method1("describe", (err.value(py), err.traceback(py)))
-            .and_then(|d| d.extract::<(String, String)>());
+            .and_then(|d| d.extract::<(String, String, String)>());
         match described {
-            Ok((summary, traceback)) => PyFailure {
+            Ok((summary, traceback, kind)) => PyFailure {
                 message: format!("{context} raised {summary}"),
                 debug: traceback,
+                kind: format!("{context}: {kind}"),
             },
             Err(_) => PyFailure {
                 message: format!("{context} raised {err}"),
                 debug: String::new(),
+                kind: format!("{context}: {}", err.get_type(py)),
             },
         }
     }

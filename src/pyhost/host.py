@@ -165,10 +165,12 @@ def _frames(tb):
 
 
 def describe(exc, tb=None):
-    """Return ``(summary, traceback_text)`` for an exception.
+    """Return ``(summary, traceback_text, kind)`` for an exception.
 
     The summary is one line: ``ValueError: boom (cb.py:12)``. The traceback text
-    is the usual Python traceback without the import machinery's own frames.
+    is the usual Python traceback without the import machinery's own frames. The
+    kind is the exception type and where it was raised (``ValueError (cb.py:12)``),
+    which rate-limited warnings group by.
     """
     name = type(exc).__qualname__
     module = type(exc).__module__
@@ -176,19 +178,22 @@ def describe(exc, tb=None):
         name = f"{module}.{name}"
     text = str(exc).strip().replace("\n", " ")
     summary = f"{name}: {text}" if text else name
+    kind = name
     if tb is not None:
         exc.__traceback__ = tb
     tb = exc.__traceback__
     frames = _frames(tb)
     if not isinstance(exc, SyntaxError) and frames:
         last = frames[-1]
-        summary += f" ({os.path.basename(last.filename)}:{last.lineno})"
+        where = f" ({os.path.basename(last.filename)}:{last.lineno})"
+        summary += where
+        kind += where
     lines = [
         line
         for line in traceback.format_exception(type(exc), exc, tb)
         if not line.startswith(tuple('  File "' + hidden for hidden in _HIDDEN_FILES))
     ]
-    return summary, "".join(lines).rstrip()
+    return summary, "".join(lines).rstrip(), kind
 
 
 def flush_std_streams():
