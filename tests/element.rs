@@ -353,6 +353,36 @@ fn one_kind_of_failure_does_not_hide_another() {
 }
 
 #[test]
+fn a_callback_that_always_returns_none_gets_one_warning_about_the_none_trap() {
+    let r = run(&format!(
+        "videotestsrc num-buffers=150 ! gvarust name=forgetful module={} ! fakesink name=sink",
+        callback("forgets_return.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 0);
+    let messages: Vec<String> = r
+        .warnings
+        .iter()
+        .map(|(w, _)| w.message().to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "Python callback process_frame() returned None for each of the first 100 frames, so \
+          every one was dropped: return True to push a frame on (a falsy result, None included, \
+          drops it)"
+        ]
+    );
+    // A callback that drops with False on purpose, or returns None only sometimes, is not warned.
+    let r = run(&format!(
+        "videotestsrc num-buffers=150 ! gvarust module={} ! fakesink name=sink",
+        callback("drop_odd.py")
+    ));
+    r.assert_ok();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+#[test]
 fn result_whose_truth_value_raises_is_a_callback_error() {
     let r = run(&format!(
         "{VIDEO} ! gvarust module={} ! fakesink",

@@ -8,22 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-/// `target/<profile>`: where cargo puts the plugin this test was built with.
-fn build_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executable lies in target/<profile>/deps")
-        .to_path_buf();
-    assert!(
-        dir.join("libgstgvarust.so").exists(),
-        "plugin not built at {}",
-        dir.display()
-    );
-    dir
-}
-
 /// A registry file of this test's own, not there yet (so the scan is fresh).
 fn fresh_registry(test: &str) -> PathBuf {
     let registry = std::env::temp_dir().join(format!("gvarust-{test}-{}.bin", std::process::id()));
@@ -43,7 +27,7 @@ fn inspect(dir: &Path, registry: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn a_fresh_registry_scan_of_the_build_directory_warns_about_nothing() {
-    let dir = build_dir();
+    let dir = common::build_dir();
     let registry = fresh_registry("plugin-dir-scan");
 
     let out = inspect(&dir, &registry, &["gvarust"]);
@@ -71,7 +55,7 @@ fn a_fresh_registry_scan_of_the_build_directory_warns_about_nothing() {
 
 #[test]
 fn every_shared_library_in_the_build_directory_is_a_gstreamer_plugin() {
-    let dir = build_dir();
+    let dir = common::build_dir();
     let registry = fresh_registry("plugin-dir-files");
     let libraries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("build directory lists")

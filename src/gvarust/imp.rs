@@ -22,7 +22,7 @@ use super::stats::Stats;
 use super::warnings::WarningLimiter;
 use super::watchdog::Watchdog;
 use super::OnError;
-use crate::pyhost::{HookResult, PyFailure, Session, StuckCall};
+use crate::pyhost::{HookResult, PyFailure, Session, StuckCall, Verdict, NONE_TRAP_FRAMES};
 use crate::CAT;
 
 /// How long a per-buffer call may go on once the element begins to stop before
@@ -583,9 +583,21 @@ impl BaseTransformImpl for GvaRust {
             // Reported by `interrupt_stuck_call`; the element is stopping.
             return Err(gst::FlowError::Flushing);
         }
+        if call.none_trap {
+            gst::element_imp_warning!(
+                self,
+                gst::LibraryError::Failed,
+                (
+                    "{} returned None for each of the first {} frames, so every one was dropped: \
+                     return True to push a frame on (a falsy result, None included, drops it)",
+                    self.session.clock().label(),
+                    NONE_TRAP_FRAMES
+                )
+            );
+        }
         match call.result {
-            Ok(true) => Ok(gst::FlowSuccess::Ok),
-            Ok(false) => {
+            Ok(Verdict::Push) => Ok(gst::FlowSuccess::Ok),
+            Ok(Verdict::Drop | Verdict::DropNone) => {
                 self.stats.record_drop();
                 Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED)
             }

@@ -72,11 +72,11 @@ pub struct CallbackSpec {
 }
 
 impl CallbackSpec {
-    /// An existing file, a value with `/`, or a `.py` name is a path; anything
-    /// else is a module name imported from `sys.path`.
+    /// An existing file or directory, a value with `/`, or a `.py` name is a
+    /// path; anything else is a module name imported from `sys.path`.
     pub fn module_is_path(&self) -> bool {
         let module = &self.module;
-        module.contains('/') || module.ends_with(".py") || Path::new(module).is_file()
+        module.contains('/') || module.ends_with(".py") || Path::new(module).exists()
     }
 
     /// `gvarust_<element>_<stem>`, made of identifier characters only.
@@ -105,6 +105,17 @@ struct Hooks {
     process_event: Option<Py<PyAny>>,
     on_eos: Option<Py<PyAny>>,
     on_stop: Option<Py<PyAny>>,
+}
+
+/// What the per-buffer callback's result says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A truthy result: push the buffer on.
+    Push,
+    /// A falsy result other than `None`: drop the buffer.
+    Drop,
+    /// `None` (often a forgotten `return True`): drop the buffer.
+    DropNone,
 }
 
 /// Outcome of an event hook.
@@ -193,7 +204,11 @@ impl Callback {
             let module = host
                 .call_method1("import_named_module", (&spec.module, reimport))
                 .map_err(|e| {
-                    PyFailure::from_err(py, &format!("Importing Python module '{shown}'"), e)
+                    let hint = file_hint(py, &e, shown);
+                    let mut failure =
+                        PyFailure::from_err(py, &format!("Importing Python module '{shown}'"), e);
+                    failure.message.push_str(&hint);
+                    failure
                 })?;
             (module, None)
         };
@@ -356,13 +371,13 @@ impl Callback {
     }
 
     /// Calls the per-buffer function with a frame of `kind` over `buffer`;
-    /// `Ok(true)` passes the buffer on, `Ok(false)` drops it.
+    /// the verdict says whether the buffer goes on.
     pub fn process_buffer(
         &self,
         py: Python<'_>,
         kind: &FrameKind,
         buffer: &mut gst::BufferRef,
-    ) -> Result<bool, PyFailure> {
+    ) -> Result<Verdict, PyFailure> {
         let slot = BufferSlot::new(buffer);
         let outcome = self.call_with_slot(py, kind, &slot);
         // The buffer moves on after this: nothing Python kept may reach it.
@@ -375,14 +390,17 @@ impl Callback {
         py: Python<'_>,
         kind: &FrameKind,
         slot: &std::sync::Arc<BufferSlot>,
-    ) -> Result<bool, PyFailure> {
+    ) -> Result<Verdict, PyFailure> {
         let frame = kind.make_frame(py, slot.clone()).map_err(|e| {
             PyFailure::from_err(py, &format!("Building the {} object", kind.class_name()), e)
         })?;
         let result = self.function.bind(py).call1((frame,)).map_err(|e| {
             PyFailure::from_err(py, &format!("Python callback {}", self.function_label), e)
         })?;
-        result.is_truthy().map_err(|e| {
+        if result.is_none() {
+            return Ok(Verdict::DropNone);
+        }
+        let truthy = result.is_truthy().map_err(|e| {
             PyFailure::from_err(
                 py,
                 &format!(
@@ -391,7 +409,8 @@ impl Callback {
                 ),
                 e,
             )
-        })
+        })?;
+        Ok(if truthy { Verdict::Push } else { Verdict::Drop })
     }
 
     /// Releases every Python object of this run (so `__del__` runs now) and
@@ -418,6 +437,23 @@ impl Callback {
             let _ = gc.call_method0("collect");
         }
         let _ = host_module(py).call_method0("flush_std_streams");
+    }
+}
+
+/// For `module=count` that is not importable while `count.py` is in the
+/// current directory: a hint that a file needs its path.
+fn file_hint(py: Python<'_>, err: &PyErr, module: &str) -> String {
+    let missing = err.is_instance_of::<pyo3::exceptions::PyModuleNotFoundError>(py)
+        && err
+            .value(py)
+            .getattr("name")
+            .and_then(|name| name.extract::<String>())
+            .is_ok_and(|name| name == module);
+    let file = format!("{module}.py");
+    if missing && Path::new(&file).is_file() {
+        format!("; did you mean the file: module={file}?")
+    } else {
+        String::new()
     }
 }
 

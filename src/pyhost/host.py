@@ -156,12 +156,17 @@ def parse_json(text):
 _HIDDEN_FILES = ("<frozen importlib", "<gvarust-host>")
 
 
+# importlib.import_module's own frame: an import that fails there is the
+# user's module name, not a line of importlib to look at.
+_IMPORTLIB_FILE = os.path.join(os.path.dirname(importlib.__file__), "__init__.py")
+
+
+def _hidden(filename):
+    return filename.startswith(_HIDDEN_FILES) or filename == _IMPORTLIB_FILE
+
+
 def _frames(tb):
-    return [
-        frame
-        for frame in traceback.extract_tb(tb)
-        if not frame.filename.startswith(_HIDDEN_FILES)
-    ]
+    return [frame for frame in traceback.extract_tb(tb) if not _hidden(frame.filename)]
 
 
 def describe(exc, tb=None):
@@ -188,10 +193,11 @@ def describe(exc, tb=None):
         where = f" ({os.path.basename(last.filename)}:{last.lineno})"
         summary += where
         kind += where
+    hidden_lines = tuple('  File "' + hidden for hidden in _HIDDEN_FILES + (_IMPORTLIB_FILE,))
     lines = [
         line
         for line in traceback.format_exception(type(exc), exc, tb)
-        if not line.startswith(tuple('  File "' + hidden for hidden in _HIDDEN_FILES))
+        if not line.startswith(hidden_lines)
     ]
     return summary, "".join(lines).rstrip(), kind
 

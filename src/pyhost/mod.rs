@@ -21,7 +21,7 @@ mod logging;
 mod session;
 mod threads;
 
-pub use callback::{CallbackSpec, HookResult, PyFailure};
+pub use callback::{CallbackSpec, HookResult, PyFailure, Verdict};
 pub use clock::{CallClock, RunningCall};
-pub use session::{BufferCall, Session, StuckCall};
+pub use session::{BufferCall, Session, StuckCall, NONE_TRAP_FRAMES};
 pub use threads::thread_state_count;

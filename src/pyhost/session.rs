@@ -14,7 +14,7 @@ use gvarust_meta::py::FrameKind;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 
-use super::callback::{Callback, CallbackSpec, HookResult, PyFailure};
+use super::callback::{Callback, CallbackSpec, HookResult, PyFailure, Verdict};
 use super::threads::{attach, running_for};
 use super::{bootstrap, CallClock};
 use crate::CAT;
@@ -56,6 +56,8 @@ struct Run {
     callback: Callback,
     frame_kind: FrameKind,
     reload: Option<ReloadWatch>,
+    /// Frames that came back `None` since the start, while no other result came.
+    none_streak: Option<u32>,
 }
 
 impl std::fmt::Debug for Run {
@@ -64,6 +66,25 @@ impl std::fmt::Debug for Run {
             .field("callback", &self.callback.function_label())
             .field("frame_kind", &self.frame_kind.class_name())
             .finish_non_exhaustive()
+    }
+}
+
+impl Run {
+    /// Follows the `None` streak; `true` when it just reached [`NONE_TRAP_FRAMES`].
+    fn note_verdict(&mut self, result: &Result<Verdict, PyFailure>) -> bool {
+        let Some(streak) = self.none_streak.as_mut() else {
+            return false;
+        };
+        if !matches!(result, Ok(Verdict::DropNone)) {
+            self.none_streak = None;
+            return false;
+        }
+        *streak += 1;
+        if *streak < NONE_TRAP_FRAMES {
+            return false;
+        }
+        self.none_streak = None;
+        true
     }
 }
 
@@ -82,8 +103,8 @@ fn modification_time(path: &std::path::Path) -> Option<SystemTime> {
 /// One per-buffer call: what the callback said and how long it took.
 #[derive(Debug)]
 pub struct BufferCall {
-    /// `Ok(true)` pushes the buffer, `Ok(false)` drops it.
-    pub result: Result<bool, PyFailure>,
+    /// Whether the buffer goes on, or the callback's failure.
+    pub result: Result<Verdict, PyFailure>,
     /// Time spent waiting for the GIL before the call.
     pub gil_wait: Duration,
     /// The call itself, frame object included.
@@ -91,7 +112,15 @@ pub struct BufferCall {
     /// The call failed because [`Session::interrupt_stuck_call`] interrupted it
     /// (the element is stopping: not a callback error to report).
     pub interrupted: bool,
+    /// The callback has returned `None` for each of the run's first
+    /// [`NONE_TRAP_FRAMES`] frames (set once per run): probably a forgotten
+    /// `return True`, worth a warning.
+    pub none_trap: bool,
 }
+
+/// How many frames in a row, from the start of a run, must come back `None`
+/// before the session points at the `None` trap.
+pub const NONE_TRAP_FRAMES: u32 = 100;
 
 impl Session {
     /// The clock of the running call, for a watchdog thread.
@@ -129,6 +158,7 @@ impl Session {
                 callback,
                 frame_kind: FrameKind::from_caps(caps),
                 reload,
+                none_streak: Some(0),
             };
             let mut slot = self
                 .run
@@ -260,8 +290,10 @@ impl Session {
             let result = run.callback.process_buffer(py, &run.frame_kind, buffer);
             self.clock.finish();
             let interrupted = self.take_interrupt(id);
+            let none_trap = run.note_verdict(&result);
             Some(BufferCall {
                 interrupted: interrupted && result.is_err(),
+                none_trap,
                 result,
                 gil_wait,
                 duration: call_start.elapsed(),

@@ -182,3 +182,19 @@ pub fn output_within(mut command: std::process::Command, limit: Duration) -> std
     }
     child.wait_with_output().expect("command output")
 }
+
+/// `target/<profile>`: where cargo put the plugin the running test was built with.
+pub fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("test executable lies in target/<profile>/deps")
+        .to_path_buf();
+    assert!(
+        dir.join("libgstgvarust.so").exists(),
+        "plugin not built at {}",
+        dir.display()
+    );
+    dir
+}
