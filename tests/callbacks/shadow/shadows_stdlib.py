@@ -1,4 +1,5 @@
-# Its directory goes first on sys.path: `numbers` is the file next to it.
+# Its directory goes first on sys.path (other elements may have put theirs in
+# front since): `numbers` is the file next to it.
 
 import numbers
 import os
@@ -14,7 +15,8 @@ def process_frame(frame):
         "shadow",
         {
             "shadowed": getattr(numbers, "SHADOWED", False),
-            "path_head": sys.path[0],
+            "before_stdlib": sys.path.index(os.path.dirname(os.path.abspath(__file__)))
+            < sys.path.index(os.path.dirname(os.__file__)),
         },
     )
     return True

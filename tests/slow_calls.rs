@@ -1,5 +1,6 @@
-//! Stopping never waits forever for a callback: a call still running when the
-//! element stops is interrupted, and one blocked in native code is reported.
+//! Slow and stuck Python calls: the watchdog names every slow call once, and
+//! stopping never waits forever for a callback (a call still running when the
+//! element stops is interrupted; one blocked in native code is reported).
 
 mod common;
 
@@ -11,24 +12,40 @@ use gst::prelude::*;
 use pyo3::prelude::*;
 use serde_json::json;
 
-/// Starts `pipeline` and returns it with a channel of every warning's text.
-fn play(description: &str) -> (gst::Pipeline, mpsc::Receiver<String>) {
+fn parse(description: &str) -> gst::Pipeline {
     common::init();
-    let pipeline = gst::parse::launch(description)
+    gst::parse::launch(description)
         .expect("pipeline parses")
         .downcast::<gst::Pipeline>()
-        .expect("a pipeline");
+        .expect("a pipeline")
+}
+
+/// A channel of every warning's text posted by `pipeline`, and "EOS" at EOS.
+fn watch_bus(pipeline: &gst::Pipeline) -> mpsc::Receiver<String> {
     let (sender, warnings) = mpsc::channel();
     let sender = std::sync::Mutex::new(sender);
     pipeline
         .bus()
         .expect("pipeline bus")
         .set_sync_handler(move |_, msg| {
-            if let gst::MessageView::Warning(w) = msg.view() {
-                let _ = sender.lock().unwrap().send(w.error().message().to_string());
+            match msg.view() {
+                gst::MessageView::Warning(w) => {
+                    let _ = sender.lock().unwrap().send(w.error().message().to_string());
+                }
+                gst::MessageView::Eos(_) => {
+                    let _ = sender.lock().unwrap().send("EOS".into());
+                }
+                _ => {}
             }
             gst::BusSyncReply::Drop
         });
+    warnings
+}
+
+/// Starts `description` and returns it with its bus channel (see [`watch_bus`]).
+fn play(description: &str) -> (gst::Pipeline, mpsc::Receiver<String>) {
+    let pipeline = parse(description);
+    let warnings = watch_bus(&pipeline);
     pipeline
         .set_state(gst::State::Playing)
         .expect("pipeline plays");
@@ -126,31 +143,11 @@ fn open_gate(name: &str) {
 
 #[test]
 fn the_watchdog_names_every_slow_python_call_not_only_the_callback() {
-    common::init();
     let module = callback("slow_phases.py");
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = parse(&format!(
         "videotestsrc num-buffers=2 ! gvarust name=phases slow-call-warning=0.05 class=SlowPhases module={module} ! fakesink",
-    ))
-    .expect("pipeline parses")
-    .downcast::<gst::Pipeline>()
-    .expect("a pipeline");
-    let (sender, warnings) = mpsc::channel();
-    let sender = std::sync::Mutex::new(sender);
-    pipeline
-        .bus()
-        .expect("pipeline bus")
-        .set_sync_handler(move |_, msg| {
-            match msg.view() {
-                gst::MessageView::Warning(w) => {
-                    let _ = sender.lock().unwrap().send(w.error().message().to_string());
-                }
-                gst::MessageView::Eos(_) => {
-                    let _ = sender.lock().unwrap().send("EOS".into());
-                }
-                _ => {}
-            }
-            gst::BusSyncReply::Drop
-        });
+    ));
+    let warnings = watch_bus(&pipeline);
     // set_state blocks in the slow start and stop: it runs on a thread of its own.
     let playing = pipeline.clone();
     let play = std::thread::spawn(move || playing.set_state(gst::State::Playing).is_ok());
@@ -183,5 +180,32 @@ fn the_watchdog_names_every_slow_python_call_not_only_the_callback() {
         stopped.recv_timeout(Duration::from_secs(10)),
         Ok(true),
         "set_state(NULL) returned once on_stop() did"
+    );
+}
+
+#[test]
+fn each_slow_call_is_reported_once() {
+    let (pipeline, warnings) = play(&format!(
+        "videotestsrc num-buffers=2 ! gvarust name=slowpoke slow-call-warning=0.05 module={} ! fakesink",
+        callback("slow.py")
+    ));
+    for call in 1..=2 {
+        // The call waits at its gate until its warning has been seen.
+        let warning = wait_for_warning(&warnings, "has been running for");
+        assert!(
+            warning.starts_with("Python callback process_frame() has been running for ")
+                && warning
+                    .ends_with(" s in element slowpoke; the stream is stalled until it returns"),
+            "{warning}"
+        );
+        open_gate(&format!("slow-{call}"));
+    }
+    wait_for_warning(&warnings, "EOS");
+    let stopped = stop_in_background(&pipeline);
+    assert_eq!(stopped.recv_timeout(Duration::from_secs(10)), Ok(true));
+    let later: Vec<String> = warnings.try_iter().collect();
+    assert!(
+        later.iter().all(|w| !w.contains("has been running for")),
+        "one warning per call: {later:?}"
     );
 }
