@@ -41,6 +41,18 @@ fn falsy_results_drop_buffers() {
         r.buffers_at_sink, 5,
         "None and False both drop, True passes"
     );
+    let stats = stats_at_eos(&r);
+    assert_eq!(stats.get::<u64>("calls").unwrap(), 10);
+    assert_eq!(stats.get::<u64>("dropped").unwrap(), 5);
+    assert_eq!(stats.get::<u64>("errors").unwrap(), 0);
+}
+
+/// The `gvarust-stats` structure the element posted at EOS.
+fn stats_at_eos(r: &common::Run) -> &gst::Structure {
+    r.element_messages
+        .iter()
+        .find(|s| s.name() == "gvarust-stats")
+        .expect("stats at EOS")
 }
 
 #[test]
@@ -151,6 +163,24 @@ fn arg_and_kwarg_read_from_files_and_bad_values_keep_the_last_good_one() {
     assert_eq!(element.property::<String>("arg"), "[1]");
 }
 
+#[test]
+fn arg_and_kwarg_files_reach_the_constructor() {
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module={} class=RecordsArgs arg=@{} arg=8 kwarg=@{} kwarg={{\"threshold\":0.7}} ! fakesink",
+        callback("records_args.py"),
+        callback("args_list.json"),
+        callback("args.json"),
+    ));
+    r.assert_ok();
+    assert_eq!(
+        records("ctor-args"),
+        json!([{
+            "args": [7, "seven", {"nested": [1.5]}, 8],
+            "kwargs": {"labels": ["face", "person"], "threshold": 0.7}
+        }])
+    );
+}
+
 fn start_error(pipeline_tail: &str) -> (String, String) {
     let r = run(&format!("{VIDEO} ! {pipeline_tail} ! fakesink"));
     let (error, debug) = r.error();
@@ -243,6 +273,15 @@ fn named_module_is_imported_from_sys_path() {
         message,
         "Python module 'json' has no function 'process_frame'"
     );
+    // Elements start from the sink up: the downstream file module puts the
+    // callbacks directory on sys.path before the upstream one imports by name.
+    let r = run(&format!(
+        "{VIDEO} ! gvarust module=named_ok ! gvarust module={} ! fakesink name=sink",
+        callback("frames.py")
+    ));
+    r.assert_ok();
+    assert_eq!(r.buffers_at_sink, 10);
+    assert_eq!(records("named-ok"), json!(vec!["named_ok"; 10]));
 }
 
 #[test]
@@ -284,6 +323,13 @@ fn on_error_drop_and_pass_warn_at_most_once_a_second_and_count_the_rest() {
         ));
         r.assert_ok();
         assert_eq!(r.buffers_at_sink, expected_at_sink, "on-error={mode}");
+        let stats = stats_at_eos(&r);
+        assert_eq!(stats.get::<u64>("errors").unwrap(), 10, "{mode}");
+        assert_eq!(
+            stats.get::<u64>("dropped").unwrap(),
+            10 - expected_at_sink,
+            "{mode}"
+        );
         let first = "Python callback process_frame() raised ValueError: boom (raises.py:2)";
         assert_eq!(r.warnings[0].0.message(), first);
         // However fast the run, every failure is accounted for: posted, or counted
@@ -602,13 +648,38 @@ fn properties_change_only_in_null_or_ready() {
     pipeline.set_state(gst::State::Playing).unwrap();
     pipeline.state(gst::ClockTime::from_seconds(10)).0.unwrap();
     let element = pipeline.by_name("locked").unwrap();
+    let before: Vec<(String, String)> = [
+        "module",
+        "class",
+        "function",
+        "arg",
+        "kwarg",
+        "slow-call-warning",
+        "reload",
+    ]
+    .iter()
+    .map(|name| {
+        (
+            name.to_string(),
+            format!("{:?}", element.property_value(name)),
+        )
+    })
+    .collect();
     element.set_property("module", "other.py");
+    element.set_property("class", "Other");
+    element.set_property("function", "other");
+    element.set_property("arg", "[1]");
+    element.set_property("kwarg", r#"{"k": 1}"#);
+    element.set_property("slow-call-warning", 1.0f64);
+    element.set_property("reload", true);
     element.set_property_from_str("on-error", "pass");
-    assert_eq!(
-        element.property::<String>("module"),
-        callback("frames.py"),
-        "refused while PLAYING"
-    );
+    for (name, value) in &before {
+        assert_eq!(
+            &format!("{:?}", element.property_value(name)),
+            value,
+            "{name} refused while PLAYING"
+        );
+    }
     assert_eq!(
         element
             .property_value("on-error")

@@ -17,3 +17,7 @@ def wait(name):
 
 def open_gate(name):
     _gate(name).set()
+
+
+def is_open(name):
+    return _gate(name).is_set()
