@@ -1,20 +1,29 @@
 # Per frame: add and read regions, tensors and messages (leak and concurrency
 # tests). Records "init", "stop" and "del" under `key` so tests can check that
 # every instance was stopped and released.
+import ctypes
+
 import numpy as np
 
 import recorder
+
+_libc = ctypes.CDLL(None)
+_libc.malloc.restype = ctypes.c_void_p
 
 PAYLOAD = np.arange(16, dtype=np.float32)
 
 
 class Loop:
-    def __init__(self, key="loop"):
+    def __init__(self, key="loop", leak_bytes=0):
         self.key = key
         self.frames = 0
+        # For proving the leak test: malloc this many bytes per frame, never freed.
+        self.leak_bytes = leak_bytes
         recorder.record(key, "init")
 
     def process_frame(self, frame):
+        if self.leak_bytes:
+            _libc.malloc(self.leak_bytes)
         roi = frame.add_region(1, 2, 3, 4, "car", 0.5, extra_params={"n": self.frames})
         tensor = roi.add_tensor("classification")
         tensor["label"] = "red"

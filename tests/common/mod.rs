@@ -70,6 +70,11 @@ pub fn run(description: &str) -> Run {
 }
 
 pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
+    run_pipeline_within(pipeline, Duration::from_secs(60))
+}
+
+/// [`run_pipeline`] with a deadline of `limit` for reaching EOS or an error.
+pub fn run_pipeline_within(pipeline: &gst::Pipeline, limit: Duration) -> Run {
     let counter = Arc::new(AtomicU64::new(0));
     if let Some(sink) = pipeline.by_name("sink") {
         let counter = counter.clone();
@@ -96,7 +101,7 @@ pub fn run_pipeline(pipeline: &gst::Pipeline) -> Run {
     });
     {
         let _ = pipeline.set_state(gst::State::Playing);
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + limit;
         loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
             assert!(!remaining.is_zero(), "pipeline timed out: {run:?}");
