@@ -115,7 +115,7 @@ pub fn structure_to_dict<'py>(
 }
 
 /// Converts a Python object to the GLib value stored in a tensor field
-/// (compat.md section 4).
+/// (compat.md sections 4 and 4.1).
 ///
 /// - `bool` (and numpy bools) -> `G_TYPE_BOOLEAN`;
 /// - `int` (or anything with `__index__`) -> `G_TYPE_INT` in 32-bit range, else
@@ -123,37 +123,153 @@ pub fn structure_to_dict<'py>(
 /// - `float` (or numpy floats) -> `G_TYPE_DOUBLE`;
 /// - `str` -> `G_TYPE_STRING` (`ValueError` for an embedded NUL);
 /// - `bytes`, `bytearray` -> `G_TYPE_VARIANT` holding a GVariant `ay`;
-/// - `list`, `tuple`, numpy arrays -> `GST_TYPE_ARRAY`; a list of only ints
-///   becomes all INT (or all INT64 when one needs it), a list of ints and
-///   floats becomes all DOUBLE, other lists convert item by item;
+/// - `list`, `tuple`, numpy arrays -> `GST_TYPE_ARRAY`, whose items GStreamer
+///   requires to share one type: numbers are unified over the whole (nested)
+///   list (all INT, else all INT64 when one needs it, else all DOUBLE as soon as
+///   one is a float); any other mix (strings and numbers, bools and numbers,
+///   ...) raises `TypeError` naming the field and the item types, so nothing
+///   is stored cut short;
 /// - `dict` (str keys) -> a nested `GstStructure` named `name`;
 /// - anything else (including `None`) -> `TypeError`.
 pub fn py_to_value(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<glib::SendValue> {
-    Ok(match convert(obj, name, 0)? {
-        Converted::Int(i) => int_value(i),
-        other => other.into_value(),
-    })
+    convert(obj, name, name, 0)?.into_value(name)
 }
 
 /// Deepest nesting accepted for lists and dicts (guards against cycles).
 const MAX_DEPTH: usize = 32;
 
+/// A converted Python value; lists stay open until their item types are unified.
 enum Converted {
     Bool(bool),
     Int(i128),
     Float(f64),
+    List(Vec<Converted>),
     Value(glib::SendValue),
 }
 
+/// What numbers in a (nested) list become, so that its items share one type.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum NumberKind {
+    Int,
+    Int64,
+    Double,
+}
+
 impl Converted {
-    fn into_value(self) -> glib::SendValue {
+    /// The widest number kind among this value's numbers (through nested lists).
+    fn number_kind(&self) -> Option<NumberKind> {
         match self {
-            Converted::Bool(b) => b.to_send_value(),
-            Converted::Int(i) => int_value(i),
-            Converted::Float(f) => f.to_send_value(),
-            Converted::Value(v) => v,
+            Converted::Int(i) if i32::try_from(*i).is_ok() => Some(NumberKind::Int),
+            Converted::Int(_) => Some(NumberKind::Int64),
+            Converted::Float(_) => Some(NumberKind::Double),
+            Converted::List(items) => items.iter().filter_map(Converted::number_kind).max(),
+            Converted::Bool(_) | Converted::Value(_) => None,
         }
     }
+
+    /// The GLib value; a top-level int picks its own width.
+    fn into_value(self, path: &str) -> PyResult<glib::SendValue> {
+        match self {
+            Converted::Int(i) => Ok(int_value(i)),
+            Converted::List(items) => {
+                let kind = items
+                    .iter()
+                    .filter_map(Converted::number_kind)
+                    .max()
+                    .unwrap_or(NumberKind::Int);
+                list_value(items, kind, path)
+            }
+            other => other.into_item(NumberKind::Int, path),
+        }
+    }
+
+    /// The GLib value of a list item whose numbers all become `kind`.
+    fn into_item(self, kind: NumberKind, path: &str) -> PyResult<glib::SendValue> {
+        use pyo3::exceptions::PyOverflowError;
+        Ok(match self {
+            Converted::Bool(b) => b.to_send_value(),
+            Converted::Int(i) => match kind {
+                NumberKind::Int => int_value(i),
+                NumberKind::Int64 => i64::try_from(i)
+                    .map_err(|_| {
+                        PyOverflowError::new_err(format!(
+                            "tensor field '{path}': list items must fit in 64-bit signed integers"
+                        ))
+                    })?
+                    .to_send_value(),
+                NumberKind::Double => (i as f64).to_send_value(),
+            },
+            Converted::Float(f) => f.to_send_value(),
+            Converted::List(items) => list_value(items, kind, path)?,
+            Converted::Value(v) => v,
+        })
+    }
+
+    /// The Python type name of this item, for error messages.
+    fn type_name(&self) -> String {
+        match self {
+            Converted::Bool(_) => "bool".into(),
+            Converted::Int(_) => "int".into(),
+            Converted::Float(_) => "float".into(),
+            Converted::List(items) => match items.first() {
+                Some(first) => format!("list of {}", first.type_name()),
+                None => "empty list".into(),
+            },
+            Converted::Value(v) => match v.type_() {
+                t if t == glib::Type::STRING => "str".into(),
+                t if t == gst::Structure::static_type() => "dict".into(),
+                t if t == glib::Variant::static_type() => "bytes".into(),
+                t => t.name().to_string(),
+            },
+        }
+    }
+}
+
+/// The type GStreamer compares when appending to an array: that of the first
+/// non-list item, looking through nested arrays (`None` for an empty array,
+/// which goes with anything). Mirrors `gst_value_list_or_array_get_basic_type`.
+fn basic_type(value: &glib::Value) -> Option<glib::Type> {
+    if let Ok(array) = value.get::<gst::ArrayRef<'_>>() {
+        return array.as_slice().first().and_then(|v| basic_type(v));
+    }
+    Some(value.type_())
+}
+
+/// A `GST_TYPE_ARRAY` of `items` (numbers as `kind`), or `TypeError` when
+/// GStreamer cannot hold the items in one array (it would refuse an item with
+/// a GLib critical and keep the array cut short).
+fn list_value(items: Vec<Converted>, kind: NumberKind, path: &str) -> PyResult<glib::SendValue> {
+    let names: Vec<String> = items.iter().map(Converted::type_name).collect();
+    let mut values = Vec::with_capacity(items.len());
+    let mut first: Option<glib::Type> = None;
+    for item in items {
+        let value = item.into_item(kind, path)?;
+        if let Some(this) = basic_type(&value) {
+            match first {
+                None => first = Some(this),
+                Some(first) if first != this => return Err(mixed_list(path, &names)),
+                Some(_) => {}
+            }
+        }
+        values.push(value);
+    }
+    Ok(gst::Array::new(values).to_send_value())
+}
+
+fn mixed_list(path: &str, names: &[String]) -> PyErr {
+    let mut kinds: Vec<&str> = Vec::new();
+    for name in names {
+        if !kinds.contains(&name.as_str()) {
+            kinds.push(name);
+        }
+    }
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "tensor field '{path}': cannot store a list of {} items: a GStreamer array holds \
+         items of one type (ints and floats are stored as floats; nested lists must hold \
+         the same type too); store the items as separate fields, convert them to one type \
+         (e.g. all str), or use a dict",
+        kinds.join(" and ")
+    ))
 }
 
 /// INT when it fits, else INT64, else UINT64 (the caller checked the range).
@@ -167,8 +283,10 @@ fn int_value(i: i128) -> glib::SendValue {
     }
 }
 
-fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Converted> {
-    use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+/// Converts `obj`, stored under field `name`; `path` names it for errors
+/// (`outer.inner` inside dicts, `field[2]` inside lists).
+fn convert(obj: &Bound<'_, PyAny>, name: &str, path: &str, depth: usize) -> PyResult<Converted> {
+    use pyo3::exceptions::{PyTypeError, PyValueError};
     use pyo3::types::{PyBool, PyByteArray, PyFloat, PyInt, PyString, PyTuple};
     if depth > MAX_DEPTH {
         return Err(PyValueError::new_err(
@@ -219,7 +337,8 @@ fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Convert
                     "invalid field name {key:?} in a dict stored in a tensor"
                 )));
             }
-            let value = convert(&value, &key, depth + 1)?.into_value();
+            let inner_path = format!("{path}.{key}");
+            let value = convert(&value, &key, &inner_path, depth + 1)?.into_value(&inner_path)?;
             structure.set_value(key.as_str(), value);
         }
         return Ok(Converted::Value(structure.to_send_value()));
@@ -231,47 +350,17 @@ fn convert(obj: &Bound<'_, PyAny>, name: &str, depth: usize) -> PyResult<Convert
     } else if obj.hasattr("tolist")? && obj.hasattr("dtype")? {
         // A numpy array or scalar: its Python equivalent.
         let plain = obj.call_method0("tolist")?;
-        return convert(&plain, name, depth + 1);
+        return convert(&plain, name, path, depth + 1);
     } else {
         None
     };
     if let Some(items) = items {
-        let converted = items
-            .iter()
-            .map(|item| convert(item, name, depth + 1))
-            .collect::<PyResult<Vec<_>>>()?;
-        let all_ints = converted.iter().all(|c| matches!(c, Converted::Int(_)));
-        let all_numbers = converted
-            .iter()
-            .all(|c| matches!(c, Converted::Int(_) | Converted::Float(_)));
-        let values: Vec<glib::SendValue> = if all_ints {
-            let wide = converted
+        return Ok(Converted::List(
+            items
                 .iter()
-                .any(|c| matches!(c, Converted::Int(i) if i32::try_from(*i).is_err()));
-            converted
-                .into_iter()
-                .map(|c| match c {
-                    Converted::Int(i) if wide => match i64::try_from(i) {
-                        Ok(v) => Ok(v.to_send_value()),
-                        Err(_) => Err(PyOverflowError::new_err(
-                            "list items stored in a tensor must fit in 64-bit signed integers",
-                        )),
-                    },
-                    other => Ok(other.into_value()),
-                })
-                .collect::<PyResult<_>>()?
-        } else if all_numbers {
-            converted
-                .into_iter()
-                .map(|c| match c {
-                    Converted::Int(i) => (i as f64).to_send_value(),
-                    other => other.into_value(),
-                })
-                .collect()
-        } else {
-            converted.into_iter().map(Converted::into_value).collect()
-        };
-        return Ok(Converted::Value(gst::Array::new(values).to_send_value()));
+                .map(|item| convert(item, name, path, depth + 1))
+                .collect::<PyResult<Vec<_>>>()?,
+        ));
     }
     // numpy scalars and other number-likes.
     if let Ok(dtype) = obj.getattr("dtype") {
