@@ -572,3 +572,101 @@ fn frames_without_video_info_raise_runtime_error() {
     assert_eq!(item["data"], expected);
     assert_eq!(item["planes"], expected);
 }
+
+#[test]
+fn sixteen_bit_rgb_formats_are_h_w_4_uint16_views() {
+    // The solid colour ARGB 0xff112233; videotestsrc widens each 8-bit value v to v * 0x101.
+    let (a, r, g, b) = (0xffff_i64, 0x1111, 0x2222, 0x3333);
+    for (format, order, little) in [
+        ("ARGB64", [a, r, g, b], cfg!(target_endian = "little")),
+        ("ARGB64_LE", [a, r, g, b], true),
+        ("ARGB64_BE", [a, r, g, b], false),
+        ("RGBA64_LE", [r, g, b, a], true),
+        ("RGBA64_BE", [r, g, b, a], false),
+        ("BGRA64_LE", [b, g, r, a], true),
+        ("BGRA64_BE", [b, g, r, a], false),
+        ("ABGR64_LE", [a, b, g, r], true),
+        ("ABGR64_BE", [a, b, g, r], false),
+    ] {
+        let name = format.to_lowercase();
+        let module = callback("pixels_rgb64.py");
+        let (run, sink) = run_reading_sink(&format!(
+            "videotestsrc {SOLID} num-buffers=1 ! video/x-raw,format={format},width=5,height=3 \
+             ! gvarust name={name}_paint module={module} function=paint \
+             ! gvarust name={name}_check module={module} function=check ! fakesink name=sink"
+        ));
+        run.assert_ok();
+        let painted = records(&module_key(&format!("{name}_paint"), "pixels_rgb64"));
+        let item = &painted[0];
+        assert_eq!(item["format"], format);
+        assert_eq!(ints(&item["shape"]), [3, 5, 4], "{format}");
+        assert_eq!(
+            item["dtype"],
+            if little { "<u2" } else { ">u2" },
+            "{format}"
+        );
+        assert_eq!(ints(&item["strides"]), [40, 8, 2], "{format}");
+        assert_eq!(item["writeable"], true, "{format}");
+        assert_eq!(item["base"], "ndarray/PixelMapping", "{format}: zero-copy");
+        assert_eq!(ints(&item["first"]), order, "{format}: channel order");
+
+        let checked = records(&format!(
+            "{}.check",
+            module_key(&format!("{name}_check"), "pixels_rgb64")
+        ));
+        let checked = &checked[0];
+        assert_eq!(ints(&checked["second_row"]), [1, 2, 0x1234, 0xfffe]);
+        assert_eq!(checked["writeable"], false);
+        // The bytes GStreamer's own mapping reads downstream, in the format's byte order.
+        let row1 = &sink[0][0][40..48];
+        let expected: Vec<u8> = [1u16, 2, 0x1234, 0xfffe]
+            .iter()
+            .flat_map(|v| {
+                if little {
+                    v.to_le_bytes()
+                } else {
+                    v.to_be_bytes()
+                }
+            })
+            .collect();
+        assert_eq!(row1, expected.as_slice(), "{format}");
+    }
+}
+
+#[test]
+fn an_unconstrained_videotestsrc_gives_a_usable_array() {
+    let r = common::run(&format!(
+        "videotestsrc num-buffers=1 ! gvarust name=plain module={} function=paint ! fakesink name=sink",
+        callback("pixels_rgb64.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("plain", "pixels_rgb64"));
+    let item = &seen[0];
+    assert_eq!(
+        item["format"], "ABGR64_LE",
+        "what GStreamer 1.22 negotiates"
+    );
+    assert_eq!(ints(&item["shape"]), [240, 320, 4]);
+}
+
+#[test]
+fn using_the_context_manager_as_an_array_shows_the_with_form() {
+    let r = common::run(&format!(
+        "videotestsrc num-buffers=1 ! video/x-raw,format=BGRx,width=16,height=8 \
+         ! gvarust name=misuse module={} ! fakesink name=sink",
+        callback("pixels_misuse.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("misuse", "pixels_misuse"));
+    let item = &seen[0];
+    for (case, hint) in [
+        ("index", "with frame.data() as a:"),
+        ("iterate", "with frame.planes() as planes:"),
+        ("asarray", "with frame.data() as a:"),
+        ("array", "with frame.planes() as planes:"),
+    ] {
+        let text = item[case].as_str().unwrap_or_default();
+        assert!(text.contains(hint), "{case}: {text}");
+        assert!(text.contains("context manager"), "{case}: {text}");
+    }
+}

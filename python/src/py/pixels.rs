@@ -148,6 +148,18 @@ fn data_shape(format: gst_video::VideoFormat) -> Option<(DataShape, Dtype)> {
         F::Rgbx | F::Bgrx | F::Xrgb | F::Xbgr | F::Rgba | F::Bgra | F::Argb | F::Abgr => {
             (DataShape::Packed { channels: 4 }, Dtype::U8)
         }
+        // 16 bits per channel (what an unconstrained videotestsrc negotiates):
+        // (H, W, 4) uint16 in the format's byte order; ARGB64 is native-endian.
+        F::Argb64 if cfg!(target_endian = "little") => {
+            (DataShape::Packed { channels: 4 }, Dtype::U16Le)
+        }
+        F::Argb64 => (DataShape::Packed { channels: 4 }, Dtype::U16Be),
+        F::Argb64Le | F::Rgba64Le | F::Bgra64Le | F::Abgr64Le => {
+            (DataShape::Packed { channels: 4 }, Dtype::U16Le)
+        }
+        F::Argb64Be | F::Rgba64Be | F::Bgra64Be | F::Abgr64Be => {
+            (DataShape::Packed { channels: 4 }, Dtype::U16Be)
+        }
         F::Gray8 => (DataShape::Packed { channels: 1 }, Dtype::U8),
         F::Gray16Le => (DataShape::Packed { channels: 1 }, Dtype::U16Le),
         F::Gray16Be => (DataShape::Packed { channels: 1 }, Dtype::U16Be),
@@ -158,8 +170,9 @@ fn data_shape(format: gst_video::VideoFormat) -> Option<(DataShape, Dtype)> {
     })
 }
 
-const SUPPORTED_FORMATS: &str = "RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8, \
-     GRAY16_LE, GRAY16_BE, YUY2, UYVY, YVYU, NV12, NV21, I420, YV12";
+const SUPPORTED_FORMATS: &str = "RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, \
+     ARGB64, ARGB64_LE, ARGB64_BE, RGBA64_LE, RGBA64_BE, BGRA64_LE, BGRA64_BE, ABGR64_LE, ABGR64_BE, \
+     GRAY8, GRAY16_LE, GRAY16_BE, YUY2, UYVY, YVYU, NV12, NV21, I420, YV12";
 
 /// Offsets and strides of the frame: from the buffer's `GstVideoMeta` when it
 /// has one, else the defaults of the caps' video info.
@@ -718,6 +731,24 @@ impl PixelAccess {
     }
 }
 
+impl PixelAccess {
+    /// The `TypeError` for using the context manager as if it were the array.
+    fn not_an_array(&self, what: &str) -> PyErr {
+        let hint = match self.request {
+            Request::Data => "with frame.data() as a:\n    a[0, 0]",
+            Request::Planes => "with frame.planes() as planes:\n    for p in planes: ...",
+        };
+        let call = match self.request {
+            Request::Data => "data",
+            Request::Planes => "planes",
+        };
+        PyTypeError::new_err(format!(
+            "{what} frame.{call}() is not supported: it returns a context manager that maps the \
+             pixels, not an array; use it in a with block:\n{hint}"
+        ))
+    }
+}
+
 /// The error for memory that [`map_buffer`] could not map.
 fn map_error(failure: MapFailure) -> PyErr {
     PyRuntimeError::new_err(match failure {
@@ -790,6 +821,27 @@ impl PixelAccess {
             ));
         }
         Ok(false)
+    }
+
+    /// Refused: `data()` and `planes()` return a context manager, not an array.
+    fn __getitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Err(self.not_an_array("indexing"))
+    }
+
+    /// Refused: `data()` and `planes()` return a context manager, not an array.
+    fn __iter__(&self) -> PyResult<Py<PyAny>> {
+        Err(self.not_an_array("iterating over"))
+    }
+
+    /// Refused, so `numpy.asarray(frame.data())` fails instead of giving a
+    /// 0-d object array.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __array__(
+        &self,
+        _args: &Bound<'_, pyo3::types::PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        Err(self.not_an_array("converting to a numpy array"))
     }
 
     fn __repr__(&self) -> String {
