@@ -42,7 +42,11 @@ fn data_is_a_typed_zero_copy_array_shaped_samples_by_channels() {
         );
         assert_eq!(item["shape"], json!([100, 2]));
         assert_eq!(item["dtype"], "int16");
-        assert_eq!(item["writeable"], false, "data() is read-only by default");
+        assert_eq!(
+            item["default_writeable"], true,
+            "data() maps READ|WRITE in callbacks by default, as VideoFrame.data()"
+        );
+        assert_eq!(item["writeable"], false, "data(READ) is read-only");
         assert_eq!(item["read_only_write"], "ValueError");
         assert_eq!(item["size_matches"], true);
         assert_eq!(item["channels_equal"], true);
@@ -254,4 +258,37 @@ fn events_are_added_read_removed_and_invalidated() {
         assert_eq!(*label_id, Some(3));
         assert_eq!(params, &["detection", "text", "copy"]);
     }
+}
+
+#[test]
+fn data_works_as_a_plain_array_and_as_a_context_manager() {
+    let r = run(&format!(
+        "{AUDIO} ! gvarust name=astyles module={module} function=styles \
+         ! gvarust name=acheck module={module} function=check ! fakesink name=sink",
+        module = callback("audio_styles.py")
+    ));
+    r.assert_ok();
+    let seen = records(&module_key("astyles", "audio_styles"));
+    let item = first(&seen);
+    assert_eq!(item["classic_is_ndarray"], true);
+    assert_eq!(
+        item["classic_mean_type"], "float64",
+        "results are plain numpy values"
+    );
+    assert_eq!(item["classic_product_type"], "ndarray");
+    assert_eq!(item["classic_writeable"], true);
+    assert_eq!(item["with_same_shape"], true);
+    assert_eq!(item["with_writeable"], true);
+    assert_eq!(
+        item["after_block_writeable"], false,
+        "read-only after the block"
+    );
+    assert_eq!(item["after_block_write"], "ValueError");
+    let checked = records(&format!("{}.check", module_key("acheck", "audio_styles")));
+    let checked = first(&checked);
+    assert_eq!(
+        checked["first"],
+        json!([5, 3]),
+        "writes of both styles reach downstream"
+    );
 }

@@ -798,3 +798,12 @@ fn kept_objects_follow_changes_made_through_other_objects() {
         ])
     );
 }
+
+#[test]
+fn video_frame_takes_caps_as_its_second_argument_inside_callbacks() {
+    let seen = run_callback("vfcaps", "video_frame_caps", "process_frame");
+    for item in &seen {
+        assert_eq!(item["size"], json!([320, 240, "BGRx"]));
+        assert_eq!(item["labels"], json!(["car"]));
+    }
+}

@@ -10,7 +10,8 @@ kept = []
 def process_frame(frame):
     item = {"class": type(frame).__name__}
     item["rate"], item["channels"], item["format"] = frame.rate, frame.channels, frame.format
-    samples = frame.data()
+    item["default_writeable"] = bool(frame.data().flags.writeable)
+    samples = frame.data(1)
     item["shape"] = list(samples.shape)
     item["dtype"] = str(samples.dtype)
     item["writeable"] = bool(samples.flags.writeable)
@@ -26,7 +27,7 @@ def process_frame(frame):
     writable = frame.data(2)
     item["writable_writeable"] = bool(writable.flags.writeable)
     writable[:] = 7
-    item["write_seen"] = int(frame.data()[0, 0])
+    item["write_seen"] = int(frame.data(1)[0, 0])
     info = frame.audio_info()
     item["audio_info_same"] = info is frame.audio_info()
     item["audio_info_rate"] = info.rate

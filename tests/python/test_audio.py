@@ -63,7 +63,8 @@ def test_pad_probe_reads_samples_and_writes_events_that_a_later_probe_reads():
         "identity name=second ! fakesink",
         {"first": writer, "second": reader},
     )
-    assert seen[0] == ("writer", (80, 2), "int16", False)
+    # Inside the block the buffer is writable, so data() maps READ|WRITE (as VideoFrame.data()).
+    assert seen[0] == ("writer", (80, 2), "int16", True)
     assert seen[1] == ("reader", 1, "Speech", 0.5, 1, 10_000_000, [("detection", None), ("text", "hi")])
     assert len(seen) == 6
     # Arrays kept beyond the probe stay readable (they hold their memory).

@@ -534,12 +534,14 @@ impl AudioMapping {
 }
 
 /// Reads the `flags` argument of `data()`: whether to map for writing
-/// (`None` means READ).
-pub(crate) fn parse_flags(flags: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-    Ok(mapping::parse_flags(flags, |_| {
+/// (`None` means READ|WRITE when the buffer is writable, as for video).
+pub(crate) fn parse_flags(slot: &BufferSlot, flags: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    match mapping::parse_flags(flags, |_| {
         PyTypeError::new_err("flags must be an int or Gst.MapFlags (READ=1, WRITE=2)")
-    })?
-    .unwrap_or(false))
+    })? {
+        Some(write) => Ok(write),
+        None => slot.is_writable(),
+    }
 }
 
 /// Maps all of the slot's buffer memory, for writing when `write`.
@@ -585,7 +587,7 @@ pub(crate) fn sample_array<'py>(
     // SAFETY: `sample_view` checked that every sample addressed by the view lies
     // inside the mapped bytes starting at `owner.data`; the mapping lives as long
     // as `owner`, the array's base. The array is writable only over a WRITE mapping.
-    unsafe {
+    let array = unsafe {
         borrowed_array(
             descr,
             &mut dims,
@@ -594,7 +596,14 @@ pub(crate) fn sample_array<'py>(
             write,
             owner.into_any(),
         )
-    }
+    }?;
+    // Handed out as a view of class `AudioSamples`: an ndarray that is also a
+    // context manager (its base is `array`, whose base keeps the mapping).
+    static SAMPLES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let class = SAMPLES.get_or_try_init(py, || -> PyResult<_> {
+        Ok(helpers(py)?.call_method0("audio_samples_class")?.unbind())
+    })?;
+    array.call_method1("view", (class.bind(py),))
 }
 
 #[cfg(test)]

@@ -312,7 +312,9 @@ impl VideoFrame {
     /// `VideoFrame(buffer, video_info=None, caps=None)` over a PyGObject
     /// `Gst.Buffer`. Geometry comes from `video_info` (a `GstVideo.VideoInfo`),
     /// else from `caps` (a `Gst.Caps`), else from the buffer's `GstVideoMeta`;
-    /// without any, only metadata and messages work.
+    /// without any, only metadata and messages work. A `Gst.Caps` passed as the
+    /// second argument is taken as `caps`, so DL Streamer's documented
+    /// `VideoFrame(buffer, caps)` works too.
     #[new]
     #[pyo3(signature = (buffer, video_info=None, caps=None))]
     fn py_new(
@@ -322,6 +324,19 @@ impl VideoFrame {
         caps: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let slot = BufferSlot::from_py_buffer(buffer)?;
+        let mut video_info = video_info.filter(|i| !i.is_none());
+        let mut caps = caps.filter(|c| !c.is_none());
+        if let Some(info) = video_info {
+            if super::pygobject::is_gi_instance(info, "Gst", "Caps") {
+                if caps.is_some() {
+                    return Err(PyTypeError::new_err(
+                        "VideoFrame() got caps twice: as the second argument and as caps=",
+                    ));
+                }
+                caps = Some(info);
+                video_info = None;
+            }
+        }
         let stream = match (video_info, caps) {
             (Some(info), _) => VideoStream::with_py_info(
                 py,
@@ -358,7 +373,9 @@ impl VideoFrame {
     /// Context manager mapping the pixels as a zero-copy numpy array.
     ///
     /// `with frame.data() as a:` yields an `ndarray` over the mapped pixels;
-    /// the mapping is released when the block ends.
+    /// the mapping is released when the block ends. The context manager itself
+    /// is not an array: indexing it, iterating over it or passing it to
+    /// `numpy.asarray()` raises `TypeError`.
     ///
     /// `flags`: `None` maps READ|WRITE when the buffer is writable (always so
     /// inside gvarust callbacks), else READ; or an int / `Gst.MapFlags`
@@ -369,6 +386,10 @@ impl VideoFrame {
     /// caps, so padded rows stay aligned):
     /// - RGB, BGR: `(H, W, 3)` uint8; RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB,
     ///   ABGR: `(H, W, 4)` uint8;
+    /// - ARGB64, ARGB64_LE/BE, RGBA64_LE/BE, BGRA64_LE/BE, ABGR64_LE/BE (16 bits
+    ///   per channel; an unconstrained `videotestsrc` negotiates ABGR64_LE):
+    ///   `(H, W, 4)` uint16 in the format's byte order (`<u2` or `>u2`; ARGB64
+    ///   is native-endian), channels in the format's order;
     /// - GRAY8: `(H, W, 1)` uint8; GRAY16_LE / GRAY16_BE: `(H, W, 1)` uint16;
     /// - YUY2, UYVY, YVYU: `(H, W, 2)` uint8;
     /// - NV12, NV21, I420, YV12: `(H + ceil(H/2), W, 1)` uint8 (`H*3/2` rows for
@@ -377,7 +398,7 @@ impl VideoFrame {
     ///   lie one after another with matching strides; otherwise a copy, with a
     ///   `UserWarning` (a WRITE copy is written back when the block ends).
     ///
-    /// Lifetime: leaving the block empties the array (shape `(0, ...)`,
+    /// Lifetime: leaving the block empties a WRITE array (shape `(0, ...)`,
     /// read-only) and releases the mapping. If a WRITE array is still referenced
     /// elsewhere (a second name, a container, a slice of it), leaving the block
     /// raises `BufferError` instead. A READ array stays valid as long as it is
@@ -516,13 +537,15 @@ impl VideoFrame {
     /// `region_id`, `roi_type`, `detection` with `bounding_box`, `confidence`,
     /// `label_id`, `label`, and each classification by name), `tensors`,
     /// `resolution` and `timestamp` (the PTS in nanoseconds). Tensor data is
-    /// left out unless `include_data=True`.
+    /// left out unless `include_data=True`. Non-finite numbers (a NaN or
+    /// infinite confidence) become `None`, so the result is strict JSON.
     #[pyo3(signature = (include_data=false))]
     fn to_dict<'py>(slf: &Bound<'py, Self>, include_data: bool) -> PyResult<Bound<'py, PyAny>> {
         helpers(slf.py())?.call_method1("frame_to_dict", (slf, include_data))
     }
 
-    /// `to_dict()` serialized as JSON text (`indent` as in `json.dumps`).
+    /// `to_dict()` serialized as strict JSON text (`null` for non-finite
+    /// numbers, never `NaN` or `Infinity`; `indent` as in `json.dumps`).
     #[pyo3(signature = (include_data=false, indent=None))]
     fn to_json<'py>(
         slf: &Bound<'py, Self>,
@@ -793,24 +816,27 @@ impl AudioFrame {
             .map(|o| o.bind(py).clone())
     }
 
-    /// The samples as a zero-copy numpy array (not a context manager, unlike
-    /// `VideoFrame.data()` and DL Streamer's `AudioFrame.data()`, which gives a
-    /// flat uint8 array).
+    /// The samples as a zero-copy numpy array, usable directly (as in gstgva:
+    /// `frame.data().mean()`) or as a context manager like `VideoFrame.data()`:
+    /// `with frame.data() as samples: samples *= 0.5`.
     ///
     /// Shape `(samples, channels)` for interleaved audio (the usual layout),
     /// `(channels, samples)` for non-interleaved audio (planes placed by the
     /// buffer's `GstAudioMeta`; they must be evenly spaced). The dtype follows
     /// the format, in its byte order: S8 int8, U8 uint8, S16 int16, U16 uint16,
     /// S32 and S24_32 int32, U32 and U24_32 uint32, F32 float32, F64 float64.
+    /// (DL Streamer's `AudioFrame.data()` gives a flat uint8 array instead.)
     ///
-    /// `flags`: `None` or READ (1) gives a read-only array; WRITE (2 or 3, or
-    /// `Gst.MapFlags.WRITE`) a writable one, whose writes go into the buffer
-    /// (the buffer must be writable: always so inside gvarust callbacks).
+    /// `flags`: as for `VideoFrame.data()`, `None` maps READ|WRITE when the
+    /// buffer is writable (always so inside gvarust callbacks), else READ; or
+    /// an int / `Gst.MapFlags` (READ=1, WRITE=2, READ|WRITE=3). The array is
+    /// writable only for a WRITE mapping, and its writes go into the buffer.
     ///
     /// The array keeps the mapped memory alive, so it stays valid after the
-    /// callback returned. A kept read-only array keeps showing the samples it
-    /// was mapped with. Do not keep a writable array past the callback: the
-    /// memory then belongs to a buffer that has moved downstream.
+    /// callback returned. Leaving a `with` block makes it read-only. A kept
+    /// read-only array keeps showing the samples it was mapped with. Do not
+    /// write through an array kept past the callback: the memory then belongs
+    /// to a buffer that has moved downstream.
     ///
     /// Raises `RuntimeError` for formats numpy has no type for (packed 24, 20
     /// and 18-bit formats, naming the format), memory that cannot be mapped, or
@@ -821,9 +847,9 @@ impl AudioFrame {
         slf: &Bound<'py, Self>,
         flags: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let write = super::audio::parse_flags(flags)?;
         let slot = &slf.as_super().get().slot;
         slot.buffer()?;
+        let write = super::audio::parse_flags(slot, flags)?;
         let info = slf.get().audio_info_ref()?;
         super::audio::sample_array(slf.py(), slot, info, write)
     }

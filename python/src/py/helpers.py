@@ -8,6 +8,7 @@ here runs per buffer unless the user calls it.
 import collections
 import importlib
 import json
+import math
 
 class Message(str):
     """A JSON message of a frame: a ``str`` that remembers its GVA JSON meta.
@@ -54,6 +55,44 @@ def gi_info(namespace, class_name, caps_string):
         return info_class.new_from_caps(caps)
     info = info_class()
     return info if info.from_caps(caps) else None
+
+
+# --- AudioFrame.data(): an array that is also a context manager
+_audio_samples = None
+
+
+def audio_samples_class():
+    """The ``numpy.ndarray`` subclass of ``AudioFrame.data()`` (numpy is
+    imported at first use)."""
+    global _audio_samples
+    if _audio_samples is None:
+        import numpy
+
+        class AudioSamples(numpy.ndarray):
+            """The samples of an audio frame: a zero-copy ``numpy.ndarray``, usable
+            directly (``frame.data().mean()``, as in gstgva) or in a ``with`` block
+            like ``VideoFrame.data()``. Leaving the block makes the array read-only;
+            its memory stays alive as long as an array over it exists.
+            """
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, exc_type=None, exc_value=None, traceback=None):
+                if self.flags.writeable:
+                    self.setflags(write=False)
+                return False
+
+            def __array_wrap__(self, array, context=None, return_scalar=False):
+                # Results of computations (a * 2, a.mean()) are plain arrays or
+                # scalars, not views of the frame.
+                if array.shape == ():
+                    return array[()]
+                return array.view(numpy.ndarray)
+
+        AudioSamples.__module__ = "gvarust"
+        _audio_samples = AudioSamples
+    return _audio_samples
 
 
 # --- VideoFrame.to_dict() / to_json(): DL Streamer gvametaconvert's JSON layout
@@ -142,8 +181,21 @@ def _region_dict(roi, include_data):
     return out
 
 
+def _strict(value):
+    """``value`` with every non-finite float (NaN, infinities) replaced by None,
+    so that it serializes as strict JSON (``null``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strict(item) for item in value]
+    return value
+
+
 def frame_to_dict(frame, include_data=False):
-    """The metadata of ``frame`` as gvametaconvert lays it out."""
+    """The metadata of ``frame`` as gvametaconvert lays it out, with non-finite
+    numbers (a NaN confidence, say) as None: strict JSON has no NaN/Infinity."""
     result = {}
     info = frame.video_info()
     width = height = None
@@ -165,8 +217,8 @@ def frame_to_dict(frame, include_data=False):
     raw = [_tensor_dict(t, include_data) for t in frame_tensors if not t.has_field("type")]
     if raw:
         result["tensors"] = raw
-    return result
+    return _strict(result)
 
 
 def frame_to_json(frame, include_data=False, indent=None):
-    return json.dumps(frame_to_dict(frame, include_data), indent=indent)
+    return json.dumps(frame_to_dict(frame, include_data), indent=indent, allow_nan=False)

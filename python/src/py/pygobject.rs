@@ -61,6 +61,14 @@ pub fn boxed_pointer(obj: &Bound<'_, PyAny>, namespace: &str, name: &str) -> PyR
     Ok(address as usize as *mut c_void)
 }
 
+/// Whether `obj` is a PyGObject `namespace.name` (false when PyGObject or the
+/// namespace cannot be imported).
+pub fn is_gi_instance(obj: &Bound<'_, PyAny>, namespace: &str, name: &str) -> bool {
+    gi_class(obj.py(), namespace, name)
+        .and_then(|class| obj.is_instance(&class))
+        .unwrap_or(false)
+}
+
 /// The `Gst.Buffer` pointer of a PyGObject wrapper (borrowed: valid while `obj` lives).
 pub fn buffer_pointer(obj: &Bound<'_, PyAny>) -> PyResult<*mut gst::ffi::GstBuffer> {
     Ok(boxed_pointer(obj, "Gst", "Buffer")?.cast())

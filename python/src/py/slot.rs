@@ -90,10 +90,7 @@ impl BufferSlot {
     /// if the buffer is shared. The mutable view cannot outlive `f`.
     pub fn with_buffer_mut<R>(&self, f: impl FnOnce(&mut gst::BufferRef) -> R) -> PyResult<R> {
         if !self.is_writable()? {
-            return Err(NotWritableError::new_err(
-                "the buffer is not writable (it is shared); in a pad probe use \
-                 `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`",
-            ));
+            return Err(self.not_writable());
         }
         // Any write may add, remove or replace metas and structures: pointers
         // cached before it are looked up again.
@@ -104,6 +101,69 @@ impl BufferSlot {
         // mutable view confined to `f` is sound.
         Ok(f(unsafe { gst::BufferRef::from_mut_ptr(ptr) }))
     }
+}
+
+impl BufferSlot {
+    /// The `NotWritableError` for a write to this slot's shared buffer, naming
+    /// the likely cause: outside a writable block, the missing block; inside
+    /// one, another live reference to the buffer.
+    fn not_writable(&self) -> PyErr {
+        let ptr = self.buffer.load(Ordering::Acquire);
+        // SAFETY: the caller just read the buffer through `self.buffer()` with the
+        // GIL held, so `ptr` is a live buffer; this only reads its refcount.
+        let refs = unsafe { (*(ptr as *const gst::ffi::GstMiniObject)).refcount };
+        let message = if self.owner.is_none() {
+            format!(
+                "the buffer is not writable (it is shared: {refs} references). Inside a \
+                 gvarust callback, a Gst.Buffer from frame.buffer() that is still referenced \
+                 makes it shared: drop it (del) before writing; in a pad probe use \
+                 `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`"
+            )
+        } else if in_writable_block(ptr) {
+            format!(
+                "the buffer is not writable although this code runs inside `with \
+                 GST_PAD_PROBE_INFO_BUFFER(info)` (or TRANSFORM_IP_BUFFER): another live \
+                 reference to the buffer remains ({refs} references), typically a Gst.Buffer \
+                 kept from an earlier info.get_buffer() (each PyGObject wrapper holds one, \
+                 and so does a frame built on it). Drop it (del buf) before the block, and \
+                 use the buffer the block gives"
+            )
+        } else {
+            "the buffer is not writable (it is shared); in a pad probe use \
+             `with gstgva.util.GST_PAD_PROBE_INFO_BUFFER(info) as buffer:`"
+                .to_string()
+        };
+        NotWritableError::new_err(message)
+    }
+}
+
+/// Buffers inside a `GST_PAD_PROBE_INFO_BUFFER`/`TRANSFORM_IP_BUFFER` block
+/// (addresses; a buffer may be in nested blocks more than once).
+static WRITABLE_BLOCKS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+fn writable_blocks() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    // Every critical section is one push, removal or search: a panic cannot
+    // leave the list inconsistent.
+    WRITABLE_BLOCKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Records that `buffer` entered a writable block (for the error text of writes).
+pub(crate) fn enter_writable_block(buffer: *mut gst::ffi::GstBuffer) {
+    writable_blocks().push(buffer as usize);
+}
+
+/// Records that `buffer` left a writable block.
+pub(crate) fn leave_writable_block(buffer: *mut gst::ffi::GstBuffer) {
+    let mut blocks = writable_blocks();
+    if let Some(i) = blocks.iter().rposition(|&b| b == buffer as usize) {
+        blocks.swap_remove(i);
+    }
+}
+
+fn in_writable_block(buffer: *mut gst::ffi::GstBuffer) -> bool {
+    writable_blocks().contains(&(buffer as usize))
 }
 
 /// A meta or structure pointer found on a slot's buffer, reused while no write

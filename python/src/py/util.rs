@@ -10,12 +10,15 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use super::pygobject::buffer_pointer;
+use super::slot::{enter_writable_block, leave_writable_block};
 
 /// Context manager that makes a PyGObject `Gst.Buffer` writable for its block.
 #[pyclass(module = "gvarust.util")]
 pub struct WritableBuffer {
     buffer: Py<PyAny>,
     dropped: Option<usize>,
+    /// The buffer recorded by `slot::enter_writable_block`, while in the block.
+    entered: Option<usize>,
 }
 
 fn refcount(ptr: *mut gst::ffi::GstBuffer) -> i32 {
@@ -43,11 +46,16 @@ impl WritableBuffer {
         } else {
             self.dropped = Some(0);
         }
+        enter_writable_block(ptr);
+        self.entered = Some(ptr as usize);
         Ok(self.buffer.clone_ref(py))
     }
 
     #[pyo3(signature = (*_args))]
     fn __exit__(&mut self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        if let Some(address) = self.entered.take() {
+            leave_writable_block(address as *mut gst::ffi::GstBuffer);
+        }
         if let Some(address) = self.dropped.take() {
             if address != 0 {
                 // SAFETY: the buffer is still alive (its other owner holds it for the
@@ -81,6 +89,7 @@ fn transform_ip_buffer(buffer: &Bound<'_, PyAny>) -> PyResult<WritableBuffer> {
     Ok(WritableBuffer {
         buffer: buffer.clone().unbind(),
         dropped: None,
+        entered: None,
     })
 }
 
