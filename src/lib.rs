@@ -33,6 +33,8 @@ gst::plugin_define!(
     "MIT/X11",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
+    // The origin URL: GStreamer's own default when a build names none (the
+    // project has no public address to point at).
+    "Unknown package origin",
     env!("BUILD_REL_DATE")
 );

@@ -393,3 +393,35 @@ fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
         "{all}"
     );
 }
+
+#[test]
+fn readme_arg_example_runs_through_the_shell_and_gst_launch() {
+    // The README's example, quoted as a user types it in a POSIX shell.
+    let pipeline = |args: &str| {
+        format!(
+            "gst-launch-1.0 videotestsrc num-buffers=1 ! video/x-raw,format=BGRx ! \
+             gvarust module={} class=PrintArgs {args} ! fakesink",
+            callback("print_args.py")
+        )
+    };
+    let mut command = gst_command("sh");
+    command.args([
+        "-c",
+        &pipeline(r#"arg=[1,2] arg='["x"]' kwarg='{"log_file_path": "/tmp/age_log.txt"}'"#),
+    ]);
+    let out = output_within_a_minute(command);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(r#"args [1, 2, "x"] kwargs {"log_file_path": "/tmp/age_log.txt"}"#),
+        "{stdout}"
+    );
+
+    // The quoting the README warns about: both quote levels are stripped.
+    let mut command = gst_command("sh");
+    command.args(["-c", &pipeline(r#"arg='"x"'"#)]);
+    let out = output_within_a_minute(command);
+    assert!(!out.status.success());
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("not valid JSON"), "{all}");
+}
