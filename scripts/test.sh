@@ -44,7 +44,8 @@ venv="$target/pyenv"
 [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
 # A target dir of its own: the extension build sets PYO3_BUILD_EXTENSION_MODULE,
 # which must not mix with the plugin's build (that one links libpython).
-CARGO_TARGET_DIR="$target/python-ext" "$venv/bin/pip" install -q --force-reinstall ./python
+# --no-deps: --force-reinstall would reinstall numpy from PyPI too, over Debian's.
+CARGO_TARGET_DIR="$target/python-ext" "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
 phase pytest
 echo "(the venv's Python is Debian's /usr/bin/python3 with PyGObject)"
 "$venv/bin/python" -m pytest -q tests/python

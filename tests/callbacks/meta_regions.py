@@ -1,10 +1,10 @@
 # Regions through VideoFrame/RegionOfInterest: adding, removing, geometry, tensors.
 # The function to run is chosen with the element's `function` property.
 import random
-import warnings
 
 import gvarust
 import recorder
+import warncatch
 from gstgva import RegionOfInterest, Tensor, VideoFrame
 
 
@@ -61,8 +61,7 @@ def add_remove(frame):
 def geometry(frame):
     """Normalized and clipped regions, warnings, normalized_rect, meta(), extra_params."""
     item = {}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warncatch.caught() as caught:
         inside = frame.add_region(10, 20, 30, 40, "inside", 0.5)
         norm = frame.add_region(0.25, 0.5, 0.5, 0.25, "norm", 0.75, normalized=True)
         clipped = frame.add_region(-10, 230, 50, 40, "clipped", 0.1)

@@ -1,7 +1,7 @@
 # Stage 2: turn the raw SSD tensor into regions (as DL Streamer's
 # ssd_object_detection.py sample does).
-import warnings
 
+import warncatch
 from gstgva import Tensor, VideoFrame
 
 LABELS = {1: "face", 2: "car"}
@@ -27,8 +27,7 @@ def process_frame(frame: VideoFrame, threshold: float = THRESHOLD) -> bool:
             y_min = int(data[i * object_size + 4] * height + 0.5)
             x_max = int(data[i * object_size + 5] * width + 0.5)
             y_max = int(data[i * object_size + 6] * height + 0.5)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
+            with warncatch.caught():  # the clipping warnings are expected
                 roi = frame.add_region(x_min, y_min, x_max - x_min, y_max - y_min,
                                        LABELS[int(label_id)], float(confidence))
             detection = roi.detection()

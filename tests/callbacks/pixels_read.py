@@ -1,8 +1,8 @@
 # Pixel access through VideoFrame.data() and planes(), read side.
 # The function to run is chosen with the element's `function` property.
-import warnings
 
 import recorder
+import warncatch
 
 
 def describe_array(a):
@@ -18,8 +18,7 @@ def describe_array(a):
 
 def describe(frame):
     """data() with default flags, then planes() read-only."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warncatch.caught() as caught:
         with frame.data() as a:
             item = describe_array(a)
             # A whole row reads the same pixel values as element-wise access.
