@@ -3,7 +3,6 @@
 //! panic and never return a value that disagrees with what was stored.
 
 use gst::glib;
-use gvarust_meta::tensor::check_size;
 use gvarust_meta::{Precision, Tensor};
 use proptest::prelude::*;
 
@@ -60,7 +59,7 @@ fn field() -> impl Strategy<Value = Field> {
     ]
 }
 
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 12] = [
     "data_buffer",
     "precision",
     "layout",
@@ -71,51 +70,169 @@ const NAMES: [&str; 10] = [
     "layer_name",
     "object_id",
     "format",
+    "model_name",
+    "element_id",
 ];
 
-fn structure() -> impl Strategy<Value = gst::Structure> {
-    proptest::collection::vec((0..NAMES.len(), field()), 0..10).prop_map(|fields| {
-        init();
-        let mut s = gst::Structure::new_empty("tensor");
-        for (i, f) in fields {
-            s.set_value(NAMES[i], f.value());
+/// Field assignments in order (a later one to the same name replaces the earlier).
+fn assignments() -> impl Strategy<Value = Vec<(usize, Field)>> {
+    proptest::collection::vec((0..NAMES.len(), field()), 0..12)
+}
+
+fn build(fields: &[(usize, Field)]) -> gst::Structure {
+    init();
+    let mut s = gst::Structure::new_empty("tensor");
+    for (i, f) in fields {
+        s.set_value(NAMES[*i], f.value());
+    }
+    s
+}
+
+/// What the generator last stored under `name` (the test's own record, not read back).
+fn stored<'a>(fields: &'a [(usize, Field)], name: &str) -> Option<&'a Field> {
+    fields
+        .iter()
+        .rev()
+        .find(|(i, _)| NAMES[*i] == name)
+        .map(|(_, f)| f)
+}
+
+// Oracles: what DL Streamer's tensor accessors read from each field type, written out
+// from the C semantics (GVA::Tensor), independently of the model's code.
+
+fn expected_string(f: Option<&Field>) -> Option<String> {
+    match f {
+        Some(Field::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn expected_int(f: Option<&Field>) -> Option<i32> {
+    match f {
+        Some(Field::Int(i)) => Some(*i),
+        Some(Field::UInt(u)) if *u <= i32::MAX as u32 => Some(*u as i32),
+        Some(Field::Int64(i)) if (i32::MIN as i64..=i32::MAX as i64).contains(i) => Some(*i as i32),
+        _ => None,
+    }
+}
+
+/// The C `GVAPrecision` values and their element sizes in bits (None: no fixed size).
+const PRECISIONS: [(i32, Option<usize>); 19] = [
+    (255, None), // UNSPECIFIED
+    (10, Some(32)),
+    (11, Some(16)),
+    (12, Some(16)),
+    (13, Some(64)),
+    (20, Some(16)),
+    (30, Some(16)),
+    (39, Some(4)),
+    (40, Some(8)),
+    (49, Some(4)),
+    (50, Some(8)),
+    (60, Some(16)),
+    (70, Some(32)),
+    (71, Some(1)),
+    (72, Some(64)),
+    (73, Some(64)),
+    (74, Some(32)),
+    (41, Some(8)),
+    (80, None), // CUSTOM
+];
+
+fn expected_precision(f: Option<&Field>) -> i32 {
+    match expected_int(f) {
+        Some(i) if PRECISIONS.iter().any(|(p, _)| *p == i) => i,
+        _ => 255,
+    }
+}
+
+fn expected_layout(f: Option<&Field>) -> i32 {
+    match expected_int(f) {
+        Some(i) if [0, 1, 2, 193].contains(&i) => i,
+        _ => 0,
+    }
+}
+
+/// `dims`: missing reads as empty, an array of values in `u32` range as those, anything else is an error.
+fn expected_dims(f: Option<&Field>) -> Result<Vec<u32>, ()> {
+    match f {
+        None => Ok(Vec::new()),
+        Some(Field::Array(v)) => v
+            .iter()
+            .map(|d| u32::try_from(*d).map_err(|_| ()))
+            .collect(),
+        Some(_) => Err(()),
+    }
+}
+
+fn expected_data(f: Option<&Field>) -> Option<Vec<u8>> {
+    match f {
+        Some(Field::Bytes(b)) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `len` bytes hold `dims` elements of `precision` (empty dims or a precision without
+/// element size: any length), by multiplying out in u128 (no overflow for these ranges).
+fn size_fits(len: usize, precision: i32, dims: &[u32]) -> bool {
+    let bits = PRECISIONS
+        .iter()
+        .find(|(p, _)| *p == precision)
+        .and_then(|(_, b)| *b);
+    match bits {
+        Some(bits) if !dims.is_empty() => {
+            let count: u128 = dims.iter().map(|d| u128::from(*d)).product();
+            (count * bits as u128).div_ceil(8) == len as u128
         }
-        s
-    })
+        _ => true,
+    }
+}
+
+fn expected_valid(fields: &[(usize, Field)]) -> bool {
+    match expected_data(stored(fields, "data_buffer")) {
+        None => true,
+        Some(data) => match expected_dims(stored(fields, "dims")) {
+            Err(()) => false,
+            Ok(dims) => size_fits(
+                data.len(),
+                expected_precision(stored(fields, "precision")),
+                &dims,
+            ),
+        },
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// Every accessor of a tensor view is total over arbitrary structures,
-    /// and what it returns agrees with the stored field.
+    /// and what it returns is what the generator stored, as DL Streamer reads it.
     #[test]
-    fn accessors_are_total_and_agree_with_the_fields(s in structure()) {
+    fn accessors_are_total_and_agree_with_the_fields(fields in assignments()) {
+        let s = build(&fields);
         let t = Tensor::from_structure(&s);
-        let _ = (t.name(), t.layer_name(), t.model_name(), t.format(), t.label());
-        let _ = (t.label_id(), t.object_id(), t.confidence(), t.layout(), t.element_id());
-        if let Ok(i) = s.get::<i32>("precision") {
-            prop_assert_eq!(t.precision().as_i32(), if Precision::from_i32(i) == Precision::Unspecified { 255 } else { i });
-        } else if !s.has_field("precision") {
-            prop_assert_eq!(t.precision(), Precision::Unspecified);
-        }
-        match (t.data(), s.get::<glib::Variant>("data_buffer")) {
-            (Some(bytes), Ok(v)) => prop_assert_eq!(Some(bytes), v.fixed_array::<u8>().ok()),
-            (Some(_), Err(_)) => prop_assert!(false, "data without a variant"),
-            (None, Ok(v)) => prop_assert!(v.type_().as_str() != "ay"),
-            (None, Err(_)) => {}
-        }
-        if let Ok(dims) = t.dims() {
-            let stored = s.get::<gst::ArrayRef>("dims").map(|a| a.len()).unwrap_or(0);
-            prop_assert_eq!(dims.len(), stored);
-        }
-        // validate() is consistent with check_size on what the accessors read.
-        if let (Some(data), Ok(dims)) = (t.data(), t.dims()) {
-            prop_assert_eq!(t.validate().is_ok(), check_size(data.len(), t.precision(), &dims).is_ok());
-        }
+        let f = |name| stored(&fields, name);
+        prop_assert_eq!(t.name(), "tensor");
+        prop_assert_eq!(t.layer_name().map(str::to_owned), expected_string(f("layer_name")));
+        prop_assert_eq!(t.model_name().map(str::to_owned), expected_string(f("model_name")));
+        prop_assert_eq!(t.format().map(str::to_owned), expected_string(f("format")));
+        prop_assert_eq!(t.label().map(str::to_owned), expected_string(f("label")));
+        prop_assert_eq!(t.element_id().map(str::to_owned), expected_string(f("element_id")));
+        prop_assert_eq!(t.label_id(), expected_int(f("label_id")));
+        prop_assert_eq!(t.object_id(), expected_int(f("object_id")));
+        let confidence = match f("confidence") {
+            Some(Field::Double(d)) => Some(d.to_bits()),
+            _ => None,
+        };
+        prop_assert_eq!(t.confidence().map(f64::to_bits), confidence);
+        prop_assert_eq!(t.precision().as_i32(), expected_precision(f("precision")));
+        prop_assert_eq!(t.layout().as_i32(), expected_layout(f("layout")));
+        prop_assert_eq!(t.dims().map_err(|_| ()), expected_dims(f("dims")));
+        prop_assert_eq!(t.data().map(<[u8]>::to_vec), expected_data(f("data_buffer")));
+        prop_assert_eq!(t.validate().is_ok(), expected_valid(&fields), "{:?}", fields);
     }
 
-    /// set_data accepts exactly the sizes check_size accepts, and reads back.
+    /// set_data accepts exactly the sizes that fit dims x precision, and reads back.
     #[test]
     fn set_data_round_trips(
         data in proptest::collection::vec(any::<u8>(), 0..64),
@@ -125,7 +242,7 @@ proptest! {
         init();
         let mut s = gst::Structure::new_empty("raw");
         let t = Tensor::from_structure_mut(&mut s);
-        let expected_ok = check_size(data.len(), precision, &dims).is_ok();
+        let expected_ok = size_fits(data.len(), precision.as_i32(), &dims);
         let result = t.set_data(&data, precision, &dims);
         prop_assert_eq!(result.is_ok(), expected_ok);
         if expected_ok {
@@ -141,6 +258,47 @@ proptest! {
         }
     }
 
+    /// validate() near the boundary: data of exactly dims x precision bytes, one byte
+    /// less, one byte more (random structures rarely hit an exact fit).
+    #[test]
+    fn validate_accepts_exactly_the_sizes_that_fit(
+        precision in prop::sample::select(PRECISIONS.iter().map(|(p, _)| *p).collect::<Vec<_>>()),
+        dims in proptest::collection::vec(0u32..6, 0..4),
+        delta in -1i64..=1,
+    ) {
+        let bits = PRECISIONS.iter().find(|(p, _)| *p == precision).and_then(|(_, b)| *b).unwrap_or(8);
+        let count: usize = dims.iter().map(|d| *d as usize).product();
+        let len = ((count * bits).div_ceil(8) as i64 + delta).max(0) as usize;
+        let fields = vec![
+            (0, Field::Bytes(vec![7; len])),
+            (1, Field::Int(precision)),
+            (3, Field::Array(dims.iter().map(|d| i64::from(*d)).collect())),
+        ];
+        let s = build(&fields);
+        let t = Tensor::from_structure(&s);
+        prop_assert_eq!(t.validate().is_ok(), size_fits(len, precision, &dims));
+        prop_assert_eq!(t.validate().is_ok(), expected_valid(&fields));
+    }
+
+    /// A box that ends exactly at the frame edge is inside; one pixel more is clipped.
+    #[test]
+    fn boxes_at_the_edge_are_inside_and_one_pixel_past_it_clipped(
+        width in 1u32..4000, height in 1u32..4000, fx in 0.0f64..1.0, fy in 0.0f64..1.0,
+        dx in -1i64..=1, dy in -1i64..=1,
+    ) {
+        let (fw, fh) = (i64::from(width), i64::from(height));
+        let (x, y) = ((fx * fw as f64) as i64, (fy * fh as f64) as i64);
+        let (w, h) = (fw - x + dx, fh - y + dy);
+        let (rect, clipped) = gvarust_meta::region::clip_rect(x, y, w, h, width, height);
+        let inside = w >= 0 && h >= 0 && dx <= 0 && dy <= 0;
+        prop_assert_eq!(clipped, !inside);
+        if inside {
+            prop_assert_eq!((rect.x, rect.y, rect.w, rect.h), (x as u32, y as u32, w as u32, h as u32));
+        } else {
+            prop_assert_eq!((rect.x + rect.w, rect.y + rect.h), (width.min((x + w.max(0)) as u32), height.min((y + h.max(0)) as u32)));
+        }
+    }
+
     /// Clipping keeps every region inside the frame.
     #[test]
     fn clipped_regions_are_inside_the_frame(
@@ -149,10 +307,13 @@ proptest! {
     ) {
         let (rect, clipped) = gvarust_meta::region::clip_rect(x, y, w, h, width, height);
         prop_assert!(rect.x + rect.w <= width && rect.y + rect.h <= height, "{:?}", rect);
-        prop_assert_eq!(
-            clipped,
-            !gvarust_meta::region::is_inside(x, y, w, h, width, height)
-        );
+        // Inside means: no negative coordinate or size and no edge past the frame.
+        let (fw, fh) = (i64::from(width), i64::from(height));
+        let inside = x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= fw && y + h <= fh;
+        prop_assert_eq!(clipped, !inside);
+        if inside {
+            prop_assert_eq!((rect.x, rect.y, rect.w, rect.h), (x as u32, y as u32, w as u32, h as u32));
+        }
     }
 }
 
