@@ -48,8 +48,11 @@ impl Field {
 fn field() -> impl Strategy<Value = Field> {
     prop_oneof![
         any::<i32>().prop_map(Field::Int),
-        any::<i64>().prop_map(Field::Int64),
-        any::<u32>().prop_map(Field::UInt),
+        // The C enum values (precision, layout), which arbitrary integers almost never hit.
+        prop::sample::select(vec![0, 1, 2, 10, 39, 40, 49, 71, 80, 193, 255]).prop_map(Field::Int),
+        // Integers of the wider and unsigned types, in and out of i32's range.
+        prop_oneof![any::<i64>(), -300i64..300].prop_map(Field::Int64),
+        prop_oneof![any::<u32>(), 0u32..300].prop_map(Field::UInt),
         any::<f64>().prop_map(Field::Double),
         "[a-z0-9 ]{0,8}".prop_map(Field::Str),
         any::<bool>().prop_map(Field::Bool),
