@@ -349,30 +349,9 @@ fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
     // A library that makes the process look like it runs another Python than the
     // one the plugin was built for (build.rs records that one, from PYO3_PYTHON):
     // the plugin's C API calls bind to it the way they would bind to such a host.
-    let built_for = env!("GVARUST_BUILD_PYTHON_VERSION");
-    let fake = if built_for == "3.12" {
-        "3.11.9"
-    } else {
-        "3.12.9"
-    };
-    let dir = std::env::temp_dir().join(format!("gvarust-fake-python-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let source = dir.join("fake.c");
-    std::fs::write(
-        &source,
-        format!(
-            "const char *Py_GetVersion(void) {{ return \"{fake} (fake host interpreter)\"; }}\n"
-        ),
-    )
-    .unwrap();
-    let library = dir.join("libfakepython.so");
-    let status = Command::new("cc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&library)
-        .arg(&source)
-        .status()
-        .expect("a C compiler (cc) runs");
-    assert!(status.success());
+    let (built_for, fake) = common::built_and_other_python_version();
+    let library = common::fake_python_version_library(fake);
+    let dir = library.parent().unwrap().to_path_buf();
 
     let mut command = gst_command("gst-launch-1.0");
     command.env("LD_PRELOAD", &library).args(

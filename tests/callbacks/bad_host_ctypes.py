@@ -27,4 +27,4 @@ if mtype == ERROR:
 else:
     print("EOS")
 gst.gst_element_set_state(p, 1)
-print("host survived", sys.version.split()[0])
+print("host survived, running %d.%d" % sys.version_info[:2])

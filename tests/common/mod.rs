@@ -203,3 +203,45 @@ pub fn build_dir() -> PathBuf {
     );
     dir
 }
+
+/// The Python version the plugin was built for (from PYO3_PYTHON, recorded by build.rs)
+/// and another `major.minor.patch` version, for hosts that must be refused.
+pub fn built_and_other_python_version() -> (&'static str, &'static str) {
+    let built_for = env!("GVARUST_BUILD_PYTHON_VERSION");
+    let other = if built_for == "3.12" {
+        "3.11.9"
+    } else {
+        "3.12.9"
+    };
+    (built_for, other)
+}
+
+/// Compiles (with `cc`) a shared library whose `Py_GetVersion()` returns `version`: with
+/// LD_PRELOAD, it makes a process look like it runs that Python, the way the plugin's
+/// C API calls bind to a host on another version. Returns the library's path.
+pub fn fake_python_version_library(version: &str) -> PathBuf {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "gvarust-fake-python-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let source = dir.join("fake.c");
+    std::fs::write(
+        &source,
+        format!(
+            "const char *Py_GetVersion(void) {{ return \"{version} (fake host interpreter)\"; }}\n"
+        ),
+    )
+    .expect("write fake.c");
+    let library = dir.join("libfakepython.so");
+    let status = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .status()
+        .expect("a C compiler (cc) runs");
+    assert!(status.success(), "cc failed on {}", source.display());
+    library
+}
