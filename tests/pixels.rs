@@ -95,6 +95,7 @@ fn describe(element: &str, pattern: &str, caps: &str) -> (Vec<Value>, Vec<Vec<Ve
 
 /// The data() array and every plane read what GStreamer reads, buffer by buffer.
 fn assert_matches_sink(seen: &[Value], sink: &[Vec<Vec<u8>>]) {
+    assert_eq!(seen.len(), sink.len(), "one sink buffer per callback call");
     for (item, planes) in seen.iter().zip(sink) {
         let all: Vec<u8> = planes.concat();
         assert_eq!(
@@ -349,6 +350,7 @@ fn writes_reach_the_buffer_pushed_downstream() {
         let checked = records(&module_key(&format!("{name}_check"), "pixels_write"));
         let checked = checked.as_array().unwrap();
         assert_eq!(checked.len(), 2);
+        assert_eq!(sink.len(), 2, "{name}: every buffer reaches the sink");
         for (item, planes) in checked.iter().zip(&sink) {
             let values = item["values"].as_array().unwrap();
             let channels = ints(&values[0]).len();
@@ -668,5 +670,58 @@ fn using_the_context_manager_as_an_array_shows_the_with_form() {
         let text = item[case].as_str().unwrap_or_default();
         assert!(text.contains(hint), "{case}: {text}");
         assert!(text.contains("context manager"), "{case}: {text}");
+    }
+}
+
+#[test]
+fn data_follows_a_caps_change_mid_stream() {
+    // One element, one stream: the caps change between buffers (size, then format),
+    // and data() must describe each buffer by the caps it arrived under.
+    common::init();
+    let element = gst::ElementFactory::make("gvarust")
+        .name("recaps_pixels")
+        .property("module", callback("pixels_read.py"))
+        .property("function", "describe")
+        .build()
+        .unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    let steps: [(&str, u8); 4] = [
+        ("video/x-raw,format=GRAY8,width=4,height=4,framerate=1/1", 0),
+        (
+            "video/x-raw,format=GRAY8,width=8,height=2,framerate=1/1",
+            100,
+        ),
+        (
+            "video/x-raw,format=BGRx,width=2,height=2,framerate=1/1",
+            200,
+        ),
+        // Rows of 6 bytes padded to 8: the padding must not show in the array.
+        ("video/x-raw,format=RGB,width=2,height=2,framerate=1/1", 16),
+    ];
+    for (caps, first) in steps {
+        h.set_src_caps_str(caps);
+        let bytes: Vec<u8> = (first..first + 16).collect();
+        h.push_and_pull(gst::Buffer::from_mut_slice(bytes)).unwrap();
+    }
+    let seen = records(&module_key("recaps_pixels", "pixels_read"));
+    let seen = seen.as_array().expect("records");
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let run = |first: u8, len: u8| -> Vec<u8> { (first..first + len).collect() };
+    let expected: [(&str, [i64; 3], [i64; 3], Vec<u8>); 4] = [
+        ("GRAY8", [4, 4, 1], [4, 1, 1], run(0, 16)),
+        ("GRAY8", [2, 8, 1], [8, 1, 1], run(100, 16)),
+        ("BGRx", [2, 2, 4], [8, 4, 1], run(200, 16)),
+        (
+            "RGB",
+            [2, 2, 3],
+            [8, 3, 1],
+            [run(16, 6), run(24, 6)].concat(),
+        ),
+    ];
+    for (item, (format, shape, strides, values)) in seen.iter().zip(expected) {
+        assert_eq!(item["format"], format, "{item}");
+        assert_eq!(ints(&item["shape"]), shape, "{format}");
+        assert_eq!(ints(&item["strides"]), strides, "{format}");
+        assert_eq!(item["hex"].as_str().unwrap(), hex(&values), "{format}");
     }
 }
