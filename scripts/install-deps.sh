@@ -3,7 +3,8 @@
 # GStreamer 1.22 development files and tools, Debian's Python 3.11 with
 # PyGObject, numpy and pytest, and a Rust toolchain when none is present.
 # Also python3-skimage, for the astronaut photo of the face-detection example
-# (examples/faces/; its OpenCV comes from PyPI into a venv, see examples/common.sh).
+# (examples/faces/; its OpenCV comes from PyPI into a venv, see examples/common.sh),
+# and valgrind, for scripts/valgrind.sh and its case in the test suite (tests/valgrind.rs).
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ packages=(
   python3-numpy python3-pytest python3-venv libpython3.11-dev
   gstreamer1.0-python3-plugin-loader
   python3-skimage
+  valgrind
 )
 
 as_root() {

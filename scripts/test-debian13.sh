@@ -32,6 +32,7 @@ packages=(
   python3-dev python3-numpy python3-pytest python3-venv
   gstreamer1.0-python3-plugin-loader
   python3-skimage
+  valgrind
 )
 
 if [ "$(id -u)" != 0 ]; then
