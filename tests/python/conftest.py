@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import traceback
 
 import pytest
 
@@ -61,12 +62,31 @@ def run_pipeline(description, timeout_s=30):
     return error, elements
 
 
+def carrying_failures(probe, failures):
+    """`probe` wrapped so that whatever it raises is recorded in `failures` (a list) and the
+    buffer passes on. PyGObject prints and swallows exceptions raised in pad probes, so a
+    failed assertion there would not fail the test: the test body checks `failures`."""
+
+    def wrapped(pad, info):
+        try:
+            return probe(pad, info)
+        except BaseException:  # also pytest's outcomes (pytest.raises, pytest.fail)
+            failures.append(f"in probe {getattr(probe, '__name__', probe)}:\n{traceback.format_exc()}")
+            return Gst.PadProbeReturn.OK
+
+    return wrapped
+
+
 def run_with_probes(description, probes, timeout_s=30):
-    """Run `description`, attaching `probes` {element_name: callback(pad, info)} on sink pads."""
+    """Run `description`, attaching `probes` {element_name: callback(pad, info)} on sink pads.
+
+    A probe that raises (a failed assertion, a failed `pytest.raises`) fails the test here,
+    after the pipeline stopped, with the probe's traceback."""
+    failures = []
     pipeline = Gst.parse_launch(description)
     for name, probe in probes.items():
         pad = pipeline.get_by_name(name).get_static_pad("sink")
-        pad.add_probe(Gst.PadProbeType.BUFFER, probe)
+        pad.add_probe(Gst.PadProbeType.BUFFER, carrying_failures(probe, failures))
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     try:
@@ -76,3 +96,4 @@ def run_with_probes(description, probes, timeout_s=30):
             raise AssertionError(msg.parse_error())
     finally:
         pipeline.set_state(Gst.State.NULL)
+    assert not failures, "\n".join(failures)
