@@ -707,7 +707,9 @@ fn data_follows_a_caps_change_mid_stream() {
     let seen = seen.as_array().expect("records");
     assert_eq!(seen.len(), 4, "{seen:?}");
     let run = |first: u8, len: u8| -> Vec<u8> { (first..first + len).collect() };
-    let expected: [(&str, [i64; 3], [i64; 3], Vec<u8>); 4] = [
+    // (format, shape, strides, the bytes of the array in C order)
+    type Expected = (&'static str, [i64; 3], [i64; 3], Vec<u8>);
+    let expected: [Expected; 4] = [
         ("GRAY8", [4, 4, 1], [4, 1, 1], run(0, 16)),
         ("GRAY8", [2, 8, 1], [8, 1, 1], run(100, 16)),
         ("BGRx", [2, 2, 4], [8, 4, 1], run(200, 16)),
