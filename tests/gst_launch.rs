@@ -6,28 +6,13 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::{mpsc, OnceLock};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::callback;
 
-/// A directory holding only the plugin built alongside this test.
-///
-/// `cargo test` refreshes `target/<profile>/deps/libgstgvarust.so` but not the
-/// copy one level up, and `deps/` holds other libraries GStreamer would scan, so
-/// the fresh plugin is copied to a directory of its own.
 fn plugin_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let built = exe.with_file_name("libgstgvarust.so");
-        assert!(built.exists(), "plugin not built at {}", built.display());
-        let dir = std::env::temp_dir().join(format!("gvarust-test-plugin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("plugin dir");
-        std::fs::copy(&built, dir.join("libgstgvarust.so")).expect("plugin copied");
-        dir
-    })
-    .clone()
+    common::fresh_plugin_dir()
 }
 
 fn gst_command(tool: &str) -> Command {
@@ -77,14 +62,18 @@ fn gst_launch_runs_a_callback_and_its_output_reaches_a_pipe() {
 
 #[test]
 fn gst_launch_prints_errors_with_the_traceback_without_gst_debug() {
+    // Raising after preroll: an error while prerolling can hang gst-launch-1.0
+    // itself now and then (see the callback file).
     let out = launch(&format!(
         "videotestsrc num-buffers=3 ! gvarust module={} ! fakesink",
-        callback("raises.py")
+        callback("raises_after_preroll.py")
     ));
     assert!(!out.status.success());
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(
-        all.contains("Python callback process_frame() raised ValueError: boom (raises.py:2)"),
+        all.contains(
+            "Python callback process_frame() raised ValueError: boom (raises_after_preroll.py:12)"
+        ),
         "{all}"
     );
     assert!(all.contains("Traceback (most recent call last):"), "{all}");

@@ -15,7 +15,7 @@ fn error_for_module(cwd: &Path, module: &str) -> String {
     let mut command = Command::new("gst-launch-1.0");
     command
         .current_dir(cwd)
-        .env("GST_PLUGIN_PATH", common::build_dir())
+        .env("GST_PLUGIN_PATH", common::fresh_plugin_dir())
         .env("GST_REGISTRY", &registry)
         .env_remove("GST_DEBUG")
         .args(["videotestsrc", "num-buffers=1", "!", "gvarust"])

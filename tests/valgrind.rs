@@ -13,15 +13,7 @@ use common::callback;
 
 #[test]
 fn a_metadata_and_pixel_pipeline_has_no_memcheck_errors() {
-    // The plugin cargo built for this test run (next to the test executable; target/debug's
-    // copy is refreshed only by `cargo build`), alone in a directory of its own.
-    let built = std::env::current_exe()
-        .expect("test executable path")
-        .with_file_name("libgstgvarust.so");
-    let plugins =
-        std::env::temp_dir().join(format!("gvarust-valgrind-plugin-{}", std::process::id()));
-    std::fs::create_dir_all(&plugins).expect("plugin dir");
-    std::fs::copy(&built, plugins.join("libgstgvarust.so")).expect("plugin copied");
+    let plugins = common::fresh_plugin_dir();
     let registry = std::env::temp_dir().join(format!(
         "gvarust-valgrind-registry-{}.bin",
         std::process::id()

@@ -188,7 +188,28 @@ pub fn output_within(mut command: std::process::Command, limit: Duration) -> std
     child.wait_with_output().expect("command output")
 }
 
-/// `target/<profile>`: where cargo put the plugin the running test was built with.
+/// A directory holding only the plugin built alongside this test.
+///
+/// `cargo test` refreshes `target/<profile>/deps/libgstgvarust.so` but not the
+/// copy one level up, and `deps/` holds other libraries GStreamer would scan, so
+/// the fresh plugin is copied to a directory of its own.
+pub fn fresh_plugin_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let built = exe.with_file_name("libgstgvarust.so");
+        assert!(built.exists(), "plugin not built at {}", built.display());
+        let dir = std::env::temp_dir().join(format!("gvarust-test-plugin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("plugin dir");
+        std::fs::copy(&built, dir.join("libgstgvarust.so")).expect("plugin copied");
+        dir
+    })
+    .clone()
+}
+
+/// `target/<profile>`: where cargo puts the plugin (as the README's
+/// `GST_PLUGIN_PATH` says). A bare `cargo test` does not refresh the plugin
+/// there (`cargo build` does): use [`fresh_plugin_dir`] to load this build's.
 pub fn build_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe
