@@ -512,9 +512,9 @@ fn only_on_error_and_reload_change_while_playing() {
 
 #[test]
 fn a_python_host_of_another_version_is_refused_and_survives() {
-    // The host is a real running interpreter (the machine's own Python, the version the
-    // plugin was built for: `scripts/install-deps.sh` installs it), driving GStreamer
-    // through ctypes; a preloaded Py_GetVersion() makes it report another version. The
+    // The host is a real running interpreter (a small C program embedding the Python the
+    // plugin was built for), driving GStreamer through ctypes; a preloaded
+    // Py_GetVersion() makes it report another version. The
     // plugin adopts running interpreters, so it must refuse this one before touching it,
     // with a clear start error, and leave the host running.
     let (built_for, other) = common::built_and_other_python_version();
@@ -524,13 +524,16 @@ fn a_python_host_of_another_version_is_refused_and_survives() {
     let plugins = scratch().join("plugin");
     std::fs::create_dir_all(&plugins).unwrap();
     std::fs::copy(&built, plugins.join("libgstgvarust.so")).unwrap();
-    let mut command = std::process::Command::new(format!("python{built_for}"));
+    let mut command = std::process::Command::new(common::embedding_python_host());
     command
-        .arg(callback("bad_host_ctypes.py"))
-        .arg(format!(
-            "videotestsrc num-buffers=3 ! gvarust module={} ! fakesink",
-            callback("frames.py")
-        ))
+        .env("HOST_SCRIPT", callback("bad_host_ctypes.py"))
+        .env(
+            "HOST_ARG",
+            format!(
+                "videotestsrc num-buffers=3 ! gvarust module={} ! fakesink",
+                callback("frames.py")
+            ),
+        )
         .env("LD_PRELOAD", &library)
         .env("GST_PLUGIN_PATH", &plugins)
         .env("GST_REGISTRY", scratch().join("registry.bin"))

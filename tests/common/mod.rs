@@ -266,3 +266,50 @@ pub fn fake_python_version_library(version: &str) -> PathBuf {
     assert!(status.success(), "cc failed on {}", source.display());
     library
 }
+
+/// Compiles (with `cc`, once per test process) a minimal C program that embeds the
+/// Python the plugin was built for (linked to its shared libpython) and runs the
+/// script named by `$HOST_SCRIPT` with `$HOST_ARG` as its argument: a host
+/// application whose `Py_GetVersion` a preloaded library can replace. (The python
+/// executables of some distributions, Debian 13's among them, define the C API
+/// themselves, and the executable's own symbols come before any preload.)
+pub fn embedding_python_host() -> PathBuf {
+    static HOST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("gvarust-python-host-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let source = dir.join("host.c");
+        std::fs::write(
+            &source,
+            "#include <Python.h>\n\
+             int main(void) {\n\
+                 Py_Initialize();\n\
+                 int failed = PyRun_SimpleString(\n\
+                     \"import os, runpy, sys\\n\"\n\
+                     \"sys.argv = [os.environ['HOST_SCRIPT'], os.environ['HOST_ARG']]\\n\"\n\
+                     \"try:\\n    runpy.run_path(sys.argv[0], run_name='__main__')\\n\"\n\
+                     \"finally:\\n    sys.stdout.flush()\\n\");\n\
+                 return failed ? 1 : 0;\n\
+             }\n",
+        )
+        .expect("write host.c");
+        let config = format!("python{}-config", env!("GVARUST_BUILD_PYTHON_VERSION"));
+        let flags = std::process::Command::new(&config)
+            .args(["--embed", "--cflags", "--ldflags"])
+            .output()
+            .unwrap_or_else(|e| panic!("{config} runs (Python development files): {e}"));
+        assert!(flags.status.success(), "{config} failed");
+        let flags = String::from_utf8(flags.stdout).expect("flags are text");
+        let host = dir.join("python-host");
+        let status = std::process::Command::new("cc")
+            .arg(&source)
+            .arg("-o")
+            .arg(&host)
+            .args(flags.split_whitespace())
+            .status()
+            .expect("a C compiler (cc) runs");
+        assert!(status.success(), "cc failed on {}", source.display());
+        host
+    })
+    .clone()
+}
