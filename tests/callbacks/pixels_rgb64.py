@@ -22,3 +22,17 @@ def check(frame):
         item = {"second_row": [int(v) for v in a[1, 0]], "writeable": bool(a.flags.writeable)}
     recorder.record(__name__ + ".check", item)
     return True
+
+
+def first_look(frame):
+    """What a first-day callback on an unconstrained videotestsrc gets."""
+    item = {"format": frame.format}
+    try:
+        with frame.data() as a:
+            item["shape"] = list(a.shape)
+    except RuntimeError as e:
+        item["data_error"] = str(e)
+    with frame.planes() as planes:
+        item["planes"] = [list(p.shape) for p in planes]
+    recorder.record(__name__ + ".first_look", item)
+    return True
