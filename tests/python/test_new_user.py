@@ -221,3 +221,37 @@ def test_audio_data_is_an_array_and_a_context_manager():
             "outside": False,
         }
     ]
+
+
+def test_video_frame_without_caps_takes_its_geometry_from_the_video_meta():
+    """Classic gstgva: `VideoFrame(buffer)` with a GstVideoMeta on the buffer."""
+    import gi
+
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import GstVideo
+
+    width, height, stride = 64, 48, 300  # rows padded past 64 * 4 bytes
+    raw = bytearray(stride * height)
+    raw[1 * stride + 2 * 4 + 3] = 0xAB  # row 1, column 2, 4th byte (x of BGRx)
+    buffer = Gst.Buffer.new_wrapped(bytes(raw))
+    GstVideo.buffer_add_video_meta_full(
+        buffer,
+        GstVideo.VideoFrameFlags.NONE,
+        GstVideo.VideoFormat.BGRX,
+        width,
+        height,
+        1,
+        [0, 0, 0, 0],
+        [stride, 0, 0, 0],
+    )
+    frame = VideoFrame(buffer)
+    assert (frame.width, frame.height, frame.format) == (width, height, "BGRx")
+    with frame.data(Gst.MapFlags.READ) as pixels:
+        assert pixels.shape == (height, width, 4)
+        assert pixels.strides == (stride, 4, 1)
+        assert pixels[1, 2, 3] == 0xAB
+        assert int(pixels.sum()) == 0xAB
+    # Without caps, video info or video meta: metadata works, geometry says why not.
+    bare = VideoFrame(Gst.Buffer.new_allocate(None, 16, None))
+    with pytest.raises(RuntimeError):
+        bare.width

@@ -347,7 +347,7 @@ impl VideoFrame {
                 let caps = super::pygobject::caps_from_py(caps)?;
                 VideoStream::new(gst_video::VideoInfo::from_caps(&caps).ok())
             }
-            (None, None) => VideoStream::new(None),
+            (None, None) => VideoStream::new(video_info_from_meta(slot.buffer()?)),
         };
         Ok(PyClassInitializer::from(Frame { slot }).add_subclass(VideoFrame::from_stream(&stream)))
     }
@@ -661,6 +661,17 @@ fn pixel(value: &Bound<'_, PyAny>) -> PyResult<i64> {
     }
     // `as` saturates out-of-range values; clipping then brings them into the frame.
     Ok(f as i64)
+}
+
+/// The geometry a buffer's `GstVideoMeta` describes (format, size, plane offsets
+/// and strides), as classic gstgva takes it when it is given no caps.
+fn video_info_from_meta(buffer: &gst::BufferRef) -> Option<gst_video::VideoInfo> {
+    let meta = buffer.meta::<gst_video::VideoMeta>()?;
+    gst_video::VideoInfo::builder(meta.format(), meta.width(), meta.height())
+        .offset(meta.offset())
+        .stride(meta.stride())
+        .build()
+        .ok()
 }
 
 /// Builds what `video_info()` returns for `info` (see there).
