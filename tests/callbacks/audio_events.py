@@ -1,11 +1,19 @@
 # AudioEvent through the gstgva.audio names: add, list, read, tensors, remove, invalidation.
 from gstgva import Tensor
 from gstgva.audio import AudioEvent, AudioFrame, Segment
+# Classic gstgva's module paths inside the package resolve to the same classes.
+from gstgva.audio.audio_event import AudioEvent as ClassicAudioEvent
+from gstgva.audio.audio_event_meta import AudioEventMeta as ClassicAudioEventMeta
+from gstgva.audio.audio_frame import AudioFrame as ClassicAudioFrame
 
 import gvarust
 import recorder
 
 kept = []
+
+
+assert (ClassicAudioEvent, ClassicAudioFrame) == (AudioEvent, AudioFrame)
+assert ClassicAudioEventMeta is gvarust.AudioEventMeta
 
 
 def process_frame(frame):

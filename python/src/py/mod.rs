@@ -114,6 +114,10 @@ pub const GSTGVA_ALIASES: &[(&str, &[&str])] = &[
         "audio",
         &["AudioFrame", "AudioEvent", "AudioEventMeta", "Segment"],
     ),
+    // Classic gstgva's audio is a package of these modules.
+    ("audio.audio_frame", &["AudioFrame"]),
+    ("audio.audio_event", &["AudioEvent"]),
+    ("audio.audio_event_meta", &["AudioEventMeta"]),
     ("region_of_interest", &["RegionOfInterest", "Rect"]),
     ("tensor", &["Tensor"]),
 ];
@@ -151,7 +155,20 @@ pub fn builtin_modules(py: Python<'_>) -> PyResult<Vec<(String, Bound<'_, PyModu
             target.setattr(*name, module.getattr(*name)?)?;
         }
         if !sub.is_empty() {
-            compat.setattr(*sub, &target)?;
+            // `audio.audio_frame` hangs off `gstgva.audio`, made before it.
+            let (parent, leaf) = match sub.rsplit_once('.') {
+                Some((parent, leaf)) => {
+                    let parent_key = format!("gstgva.{parent}");
+                    let parent = modules
+                        .iter()
+                        .find(|(key, _)| *key == parent_key)
+                        .map(|(_, m)| m.clone())
+                        .expect("GSTGVA_ALIASES lists a package before its modules");
+                    (parent, leaf)
+                }
+                None => (compat.clone(), *sub),
+            };
+            parent.setattr(leaf, &target)?;
             modules.push((format!("gstgva.{sub}"), target));
         }
     }

@@ -99,5 +99,16 @@ pub fn util_module<'py>(py: Python<'py>, qualified_name: &str) -> PyResult<Bound
     util.add_class::<WritableBuffer>()?;
     util.add_function(pyo3::wrap_pyfunction!(pad_probe_info_buffer, &util)?)?;
     util.add_function(pyo3::wrap_pyfunction!(transform_ip_buffer, &util)?)?;
+    util.add_function(pyo3::wrap_pyfunction!(register_gva_metas, &util)?)?;
     Ok(util)
+}
+
+/// Registers the GVA tensor, JSON and audio event metas in this process (if
+/// nothing did yet), so C-level code (classic gstgva's ctypes layer) finds them
+/// with `gst_meta_get_info`.
+#[pyfunction(name = "_register_gva_metas")]
+fn register_gva_metas() {
+    crate::meta::tensor_meta_info();
+    crate::meta::json_meta_info();
+    crate::meta::audio_event_meta_info();
 }

@@ -1,0 +1,1 @@
+from gvarust import AudioFrame as AudioFrame
