@@ -27,10 +27,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 
 
-def run_once(env, buffers, element):
+def run_once(env, buffers, element, pattern="smpte"):
     pipeline = (
-        f"videotestsrc num-buffers={buffers} ! video/x-raw,format=BGRx,width=320,height=240 ! "
-        f"{element} ! fakesink"
+        f"videotestsrc pattern={pattern} num-buffers={buffers} ! "
+        f"video/x-raw,format=BGRx,width=320,height=240 ! {element} ! fakesink"
     )
     started = time.perf_counter()
     subprocess.run(
@@ -49,6 +49,8 @@ def main():
     parser.add_argument("--short", type=int, default=1, help="buffers of the short run (default 1)")
     parser.add_argument("--long", type=int, default=100_000, help="buffers of the long run (default 100000)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--pattern", default="smpte", help="videotestsrc pattern (default smpte, as in a plain "
+                        "gst-launch line; bench.py uses black)")
     args = parser.parse_args()
     plugin = args.plugin_dir / "libgstgvarust.so"
     if not plugin.exists():
@@ -66,7 +68,7 @@ def main():
         for _ in range(args.rounds):
             for n in (args.short, args.long):
                 for name, element in variants.items():
-                    times[(name, n)].append(run_once(env, n, element))
+                    times[(name, n)].append(run_once(env, n, element, args.pattern))
 
     median = {key: statistics.median(values) for key, values in times.items()}
     span = args.long - args.short
@@ -76,7 +78,8 @@ def main():
         per_buffer_us = (median[(name, args.long)] - start_up) / span * 1e6
         whole_us = median[(name, args.long)] / args.long * 1e6
         rows.append((name, start_up * 1e3, per_buffer_us, whole_us))
-    print(f"gst-launch-1.0, 320x240 BGRx, {args.short} and {args.long} buffers, medians of {args.rounds} interleaved rounds")
+    print(f"gst-launch-1.0, videotestsrc pattern={args.pattern}, 320x240 BGRx, {args.short} and {args.long} buffers, "
+          f"medians of {args.rounds} interleaved rounds")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     print("| variant  | run of 1 buffer (ms) | per buffer, slope (us) | whole run / buffers (us) |")
