@@ -151,3 +151,40 @@ def test_gil_wait_bench_prints_a_row_per_switch_interval():
     assert [row[:2] for row in rows] == [["5.00", "ms"], ["0.50", "ms"]], proc.stdout
     for row in rows:
         assert row[2] == "10" and all(NUMBER.match(cell) for cell in row[3:]), proc.stdout
+
+
+def _run_bench_script(name, *args):
+    env = dict(os.environ)
+    for variable in ("GST_PLUGIN_PATH", "GST_REGISTRY"):
+        env.pop(variable, None)
+    proc = subprocess.run(
+        [PYTHON, str(BENCH.with_name(name)), "--plugin-dir", str(_plugin_dir()), *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _table_rows(report):
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in report.splitlines()
+        if line.startswith("| ") and not line.startswith("| variant") and not line.startswith("| call")
+    ]
+
+
+def test_meta_calls_bench_prints_a_row_per_call():
+    # Structure only: a few frames, numbers not compared.
+    rows = _table_rows(_run_bench_script("calls.py", "--frames", "5"))
+    assert len(rows) == 10, rows
+    assert "`a Python no-op lambda (the floor)`" in [row[0] for row in rows]
+    assert all(NUMBER.match(row[1]) for row in rows), rows
+
+
+def test_launch_bench_prints_start_up_and_slope():
+    # Structure only: tiny runs, one round.
+    report = _run_bench_script("launch.py", "--long", "50", "--rounds", "1", "--pattern", "black")
+    rows = _table_rows(report)
+    assert [row[0] for row in rows] == ["identity", "gvarust"], report
+    assert all(NUMBER.match(cell) for row in rows for cell in row[1:]), report
+    assert "gvarust over identity: start-up" in report
