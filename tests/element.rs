@@ -370,11 +370,7 @@ fn one_kind_of_failure_does_not_hide_another() {
         callback("raises_kinds.py")
     ));
     r.assert_ok();
-    let messages: Vec<String> = r
-        .warnings
-        .iter()
-        .map(|(w, _)| w.message().to_string())
-        .collect();
+    let messages = r.warning_messages();
     let posted = |needle: &str| messages.iter().filter(|m| m.contains(needle)).count();
     assert_eq!(
         messages[0],
@@ -406,11 +402,7 @@ fn a_callback_that_always_returns_none_gets_one_warning_about_the_none_trap() {
     ));
     r.assert_ok();
     assert_eq!(r.buffers_at_sink, 0);
-    let messages: Vec<String> = r
-        .warnings
-        .iter()
-        .map(|(w, _)| w.message().to_string())
-        .collect();
+    let messages = r.warning_messages();
     assert_eq!(
         messages,
         [

@@ -48,6 +48,13 @@ impl Run {
             .first()
             .unwrap_or_else(|| panic!("expected an error, got {self:?}"))
     }
+    /// The text of every warning posted, in order.
+    pub fn warning_messages(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|(w, _)| w.message().to_string())
+            .collect()
+    }
     pub fn assert_ok(&self) {
         assert!(
             self.errors.is_empty(),
