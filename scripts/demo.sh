@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release
+cargo build --release --features "$(bash scripts/analytics-features.sh)"
 export GVARUST_PLUGIN_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release"
 
 case "${1:-faces}" in

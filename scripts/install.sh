@@ -17,7 +17,7 @@ for arg in "$@"; do
   esac
 done
 
-[ "$build" = yes ] && cargo build --release
+[ "$build" = yes ] && cargo build --release --features "$(bash scripts/analytics-features.sh)"
 plugin="${GVARUST_PLUGIN:-target/release/libgstgvarust.so}"
 [ -f "$plugin" ] || { echo "no plugin at $plugin: run cargo build --release" >&2; exit 1; }
 

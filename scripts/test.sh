@@ -23,6 +23,9 @@ export GVARUST_EXAMPLES_VENV="$target/examples-venv"
 export GST_REGISTRY="$target/test-registry.bin"
 mkdir -p "$target"
 rm -f "$GST_REGISTRY"
+# GstAnalytics interop where the GStreamer at build time has it (>= 1.24).
+features="$(bash scripts/analytics-features.sh)"
+echo "--- cargo features: ${features:-(none)}"
 
 timings=()
 phase_start=$SECONDS
@@ -35,9 +38,9 @@ phase() {
 }
 
 phase build
-cargo build --workspace --all-targets
+cargo build --workspace --all-targets --features "$features"
 phase "cargo test"
-cargo test --workspace
+cargo test --workspace --features "$features"
 phase "python package"
 echo "(pip install ./python into a venv over Debian's Python with PyGObject and numpy)"
 venv="$target/pyenv"
@@ -45,14 +48,15 @@ venv="$target/pyenv"
 # A target dir of its own: the extension build sets PYO3_BUILD_EXTENSION_MODULE,
 # which must not mix with the plugin's build (that one links libpython).
 # --no-deps: --force-reinstall would reinstall numpy from PyPI too, over Debian's.
-CARGO_TARGET_DIR="$target/python-ext" "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
+CARGO_TARGET_DIR="$target/python-ext" MATURIN_PEP517_ARGS="${features:+--features $features}" \
+  "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
 phase pytest
 echo "(the venv's Python is Debian's /usr/bin/python3 with PyGObject)"
 "$venv/bin/python" -m pytest -q tests/python
 phase lints
 cargo fmt --all --check
-cargo clippy --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+cargo clippy --workspace --all-targets --features "$features" -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet --features "$features"
 phase ""
 echo "--- timings${GVARUST_TIMINGS_LANE:+ ($GVARUST_TIMINGS_LANE)}"
 printf '  %s\n' "${timings[@]}"

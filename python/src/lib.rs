@@ -7,12 +7,15 @@
 //!   [`tensor::Precision`] and [`tensor::Layout`] enums;
 //! - [`region`]: helpers over `GstVideoRegionOfInterestMeta` (detection parameters, object ids,
 //!   clipping);
+//! - [`analytics`]: the [`analytics::MetadataMode`] choice and, with the `analytics` feature
+//!   (GStreamer >= 1.24), the mirror between region metas and GstAnalytics records;
 //! - [`frame`]: per-buffer operations (list, add and remove regions, tensors and messages).
 //!
 //! The optional `python` feature adds the gstgva-compatible Python classes in `py`.
 
 #![warn(missing_docs)]
 
+pub mod analytics;
 pub mod frame;
 pub mod meta;
 pub mod region;

@@ -21,7 +21,7 @@ use super::settings::{Settings, DEFAULT_FUNCTION, DEFAULT_SLOW_CALL_WARNING};
 use super::stats::Stats;
 use super::warnings::WarningLimiter;
 use super::watchdog::Watchdog;
-use super::OnError;
+use super::{Metadata, OnError};
 use crate::pyhost::{HookResult, PyFailure, Session, StuckCall, Verdict, NONE_TRAP_FRAMES};
 use crate::CAT;
 
@@ -301,6 +301,19 @@ impl ObjectImpl for GvaRust {
                     .default_value(false)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("metadata", Metadata::default())
+                    .nick("Metadata")
+                    .blurb(if gvarust_meta::analytics::MetadataMode::analytics_available() {
+                        "Which metadata regions are: gva (region metas and their parameters only) or \
+                         both (default: region metas mirrored to GstAnalytics records as DL Streamer \
+                         2025.2 does; records without region meta are read as regions)"
+                    } else {
+                        "Which metadata regions are: gva (region metas and their parameters; the only \
+                         choice of this build, made without GstAnalytics) or both (needs a build with \
+                         GStreamer >= 1.24 and the `analytics` feature)"
+                    })
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
                     .nick("Statistics")
                     .blurb(
@@ -376,6 +389,16 @@ impl ObjectImpl for GvaRust {
                     settings.slow_call_warning
                 );
             }
+            "metadata" => {
+                let wanted: Metadata = value.get().expect("type checked upstream");
+                match gvarust_meta::analytics::MetadataMode::from_nick(wanted.mode().nick()) {
+                    Ok(mode) => {
+                        settings.metadata = Metadata::from(mode);
+                        gst::info!(CAT, imp = self, "metadata set to {}", mode.nick());
+                    }
+                    Err(reason) => gst::warning!(CAT, imp = self, "ignoring metadata: {reason}"),
+                }
+            }
             "reload" => {
                 settings.reload = value.get().expect("type checked upstream");
                 gst::info!(CAT, imp = self, "reload set to {}", settings.reload);
@@ -395,6 +418,7 @@ impl ObjectImpl for GvaRust {
             "on-error" => settings.on_error.to_value(),
             "slow-call-warning" => settings.slow_call_warning.to_value(),
             "reload" => settings.reload.to_value(),
+            "metadata" => settings.metadata.to_value(),
             "stats" => self.stats.structure().to_value(),
             other => unreachable!("unknown property {other}"),
         }
@@ -472,10 +496,13 @@ impl BaseTransformImpl for GvaRust {
         let caps = element.sink_pad().current_caps();
         // Watching from the start: a slow import, constructor or on_start() is reported too.
         let watchdog = Watchdog::spawn(&element, self.session.clock(), settings.slow_call_warning);
-        if let Err(failure) =
-            self.session
-                .start(element.upcast_ref(), spec, settings.reload, caps.as_deref())
-        {
+        if let Err(failure) = self.session.start(
+            element.upcast_ref(),
+            spec,
+            settings.reload,
+            settings.metadata.mode(),
+            caps.as_deref(),
+        ) {
             if let Some(watchdog) = watchdog {
                 watchdog.shutdown();
             }

@@ -44,9 +44,54 @@ pub enum OnError {
     Pass = 2,
 }
 
+/// Which metadata regions are written as, and read from.
+#[derive(Debug, Eq, PartialEq, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstGvaRustMetadata")]
+pub enum Metadata {
+    /// DL Streamer's classic metadata only (region metas and their parameters).
+    #[enum_value(
+        name = "Gva: region metas (GstVideoRegionOfInterestMeta) and their parameters only",
+        nick = "gva"
+    )]
+    Gva = 0,
+    /// Region metas mirrored to GstAnalytics records, as DL Streamer 2025.2 does.
+    #[enum_value(
+        name = "Both: region metas mirrored to GstAnalytics records (GStreamer >= 1.24 builds)",
+        nick = "both"
+    )]
+    Both = 1,
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata::from(gvarust_meta::analytics::MetadataMode::build_default())
+    }
+}
+
+impl From<gvarust_meta::analytics::MetadataMode> for Metadata {
+    fn from(mode: gvarust_meta::analytics::MetadataMode) -> Self {
+        match mode {
+            gvarust_meta::analytics::MetadataMode::Gva => Metadata::Gva,
+            gvarust_meta::analytics::MetadataMode::Both => Metadata::Both,
+        }
+    }
+}
+
+impl Metadata {
+    /// The model's mode.
+    pub fn mode(self) -> gvarust_meta::analytics::MetadataMode {
+        match self {
+            Metadata::Gva => gvarust_meta::analytics::MetadataMode::Gva,
+            Metadata::Both => gvarust_meta::analytics::MetadataMode::Both,
+        }
+    }
+}
+
 /// Registers the element with `plugin`.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     OnError::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    Metadata::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "gvarust",

@@ -23,6 +23,7 @@ pub(super) struct Settings {
     pub on_error: super::OnError,
     pub slow_call_warning: f64,
     pub reload: bool,
+    pub metadata: super::Metadata,
 }
 
 impl Default for Settings {
@@ -38,6 +39,7 @@ impl Default for Settings {
             on_error: super::OnError::default(),
             slow_call_warning: DEFAULT_SLOW_CALL_WARNING,
             reload: false,
+            metadata: super::Metadata::default(),
         }
     }
 }

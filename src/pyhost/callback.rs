@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use gvarust_meta::analytics::MetadataMode;
 use gvarust_meta::py::{BufferSlot, Event, FrameKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyTuple};
@@ -376,9 +377,11 @@ impl Callback {
         &self,
         py: Python<'_>,
         kind: &FrameKind,
+        metadata: MetadataMode,
         buffer: &mut gst::BufferRef,
     ) -> Result<Verdict, PyFailure> {
         let slot = BufferSlot::new(buffer);
+        slot.set_metadata(metadata);
         let outcome = self.call_with_slot(py, kind, &slot);
         // The buffer moves on after this: nothing Python kept may reach it.
         slot.invalidate();

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use gvarust_meta::analytics::MetadataMode;
 use gvarust_meta::py::FrameKind;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
@@ -55,6 +56,8 @@ pub enum StuckCall {
 struct Run {
     callback: Callback,
     frame_kind: FrameKind,
+    /// Which metadata the frames write and read.
+    metadata: MetadataMode,
     reload: Option<ReloadWatch>,
     /// Frames that came back `None` since the start, while no other result came.
     none_streak: Option<u32>,
@@ -136,6 +139,7 @@ impl Session {
         element: &gst::Element,
         spec: CallbackSpec,
         watch_for_changes: bool,
+        metadata: MetadataMode,
         caps: Option<&gst::CapsRef>,
     ) -> Result<(), PyFailure> {
         bootstrap::ensure_started()
@@ -157,6 +161,7 @@ impl Session {
             let run = Run {
                 callback,
                 frame_kind: FrameKind::from_caps(caps),
+                metadata,
                 reload,
                 none_streak: Some(0),
             };
@@ -287,7 +292,9 @@ impl Session {
                 self.maybe_reload(py, element, run, call_start);
             }
             let id = self.clock.start_callback(call_start);
-            let result = run.callback.process_buffer(py, &run.frame_kind, buffer);
+            let result = run
+                .callback
+                .process_buffer(py, &run.frame_kind, run.metadata, buffer);
             self.clock.finish();
             let interrupted = self.take_interrupt(id);
             let none_trap = run.note_verdict(&result);

@@ -423,10 +423,19 @@ impl VideoFrame {
     }
 
     /// An iterator over the frame's regions (`RegionOfInterest`), in the order
-    /// they were added.
+    /// they were added. With `metadata` "both", GstAnalytics object-detection
+    /// records without a region meta are read as regions first (a region meta is
+    /// added for each, with the record's id; they come after the others, in record
+    /// order); that needs a writable buffer, and is skipped on a shared one.
     fn regions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let slot = &slf.as_super().get().slot;
+        let mode = slot.metadata();
+        if crate::analytics::has_records(slot.buffer()?, mode) && slot.is_writable()? {
+            let size = slf.get().frame_size(slot.buffer()?).ok();
+            slot.with_buffer_mut(|b| crate::analytics::before_listing(b, size, mode))?
+                .map_err(PyRuntimeError::new_err)?;
+        }
         let found: Vec<(u64, *const crate::region::RoiMeta)> = model::regions(slot.buffer()?)
             .iter()
             .map(|roi| (crate::meta::meta_seqnum(&**roi), &**roi as *const _))
@@ -449,7 +458,9 @@ impl VideoFrame {
     /// a fresh id and a first `detection` tensor with `confidence` and the
     /// normalized box (`x_min`, `x_max`, `y_min`, `y_max`); `extra_params` (any
     /// JSON-serializable value) is stored there as the string field
-    /// `extra_params_json`. Raises `RuntimeError` without video info.
+    /// `extra_params_json`. With `metadata` "both", the region is mirrored to a
+    /// GstAnalytics object-detection record whose id becomes the region id.
+    /// Raises `RuntimeError` without video info.
     #[pyo3(signature = (x, y, w, h, label = "", confidence = 0.0, normalized = false, extra_params = None))]
     #[allow(clippy::too_many_arguments)]
     fn add_region(
@@ -500,13 +511,17 @@ impl VideoFrame {
             None => None,
         };
         slot.buffer()?;
-        let seqnum = slot.with_buffer_mut(|b| {
-            let mut roi = roi_model::add_region(b, label, rect, (width, height), confidence, None);
-            if let Some(extra) = &extra {
-                roi_model::detection_mut(&mut roi).set("extra_params_json", extra.as_str());
-            }
-            model::meta_seqnum::<roi_model::RoiMeta>(&roi)
-        })?;
+        let seqnum = slot
+            .with_buffer_mut(|b| {
+                let mut roi =
+                    roi_model::add_region(b, label, rect, (width, height), confidence, None);
+                if let Some(extra) = &extra {
+                    roi_model::detection_mut(&mut roi).set("extra_params_json", extra.as_str());
+                }
+                let seqnum = model::meta_seqnum::<roi_model::RoiMeta>(&roi);
+                crate::analytics::region_added(b, seqnum, slot.metadata()).map(|()| seqnum)
+            })?
+            .map_err(PyRuntimeError::new_err)?;
         Ok(RegionOfInterest::new(slot, seqnum))
     }
 
@@ -525,7 +540,14 @@ impl VideoFrame {
             return Err(not_here());
         }
         let seqnum = region.seqnum;
-        if slot.with_buffer_mut(|b| model::remove_region(b, seqnum))? {
+        let mode = slot.metadata();
+        if slot
+            .with_buffer_mut(|b| {
+                crate::analytics::region_removing(b, seqnum, mode)
+                    .map(|()| model::remove_region(b, seqnum))
+            })?
+            .map_err(PyRuntimeError::new_err)?
+        {
             Ok(())
         } else {
             Err(not_here())

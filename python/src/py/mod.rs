@@ -66,6 +66,12 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidatedError", py.get_type::<InvalidatedError>())?;
     m.add("NotWritableError", py.get_type::<NotWritableError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(set_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(metadata, m)?)?;
+    m.add(
+        "ANALYTICS",
+        crate::analytics::MetadataMode::analytics_available(),
+    )?;
     m.add("util", util::util_module(py, "gvarust.util")?)?;
     let aliases = PyDict::new(py);
     for (sub, names) in GSTGVA_ALIASES {
@@ -74,6 +80,27 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Not in `__all__`: `from gvarust._native import *` does not copy it.
     m.setattr("_GSTGVA_ALIASES", aliases)?;
     Ok(())
+}
+
+/// Chooses the metadata of frames built from now on from PyGObject buffers (pad
+/// probes): `"gva"` (region metas and their parameters only) or `"both"` (region
+/// metas mirrored to GstAnalytics records, as DL Streamer 2025.2; the default
+/// where `gvarust.ANALYTICS` is true). Raises `ValueError` for another name, or
+/// for `"both"` in a build without GstAnalytics. Frames handed to a `gvarust`
+/// element's callback follow the element's `metadata` property instead.
+#[pyfunction]
+fn set_metadata(mode: &str) -> PyResult<()> {
+    let mode = crate::analytics::MetadataMode::from_nick(mode)
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    slot::set_default_metadata(mode);
+    Ok(())
+}
+
+/// The metadata choice of frames built from PyGObject buffers: `"gva"` or `"both"`
+/// (see `set_metadata()`).
+#[pyfunction]
+fn metadata() -> &'static str {
+    slot::default_metadata().nick()
 }
 
 /// What the `gstgva` compatibility package re-exports from `gvarust`, as
@@ -107,6 +134,9 @@ pub const GSTGVA_ALIASES: &[(&str, &[&str])] = &[
             "TensorBytes",
             "VideoFrame",
             "__version__",
+            "ANALYTICS",
+            "metadata",
+            "set_metadata",
         ],
     ),
     ("video_frame", &["VideoFrame"]),

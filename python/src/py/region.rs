@@ -128,9 +128,12 @@ impl RegionOfInterest {
         self.read(|r| r.id())
     }
 
-    /// The parent region's id (the meta's `parent_id`).
-    fn parent_id(&self) -> PyResult<i32> {
-        self.read(region::parent_id)
+    /// The parent region's id, or `None` without a parent: the object-detection
+    /// record this region's record IS_PART_OF (GstAnalytics, DL Streamer
+    /// 2025.2), else the meta's `parent_id` when it is not 0.
+    fn parent_id(&self) -> PyResult<Option<i32>> {
+        let buffer = self.slot.buffer()?;
+        self.read(|r| crate::analytics::parent_id(buffer, r))
     }
 
     /// The tracking id (`id` of the `object_id` parameter structure), or `None`.
@@ -138,9 +141,34 @@ impl RegionOfInterest {
         self.read(region::object_id)
     }
 
-    /// Sets the tracking id, creating the `object_id` parameter if needed.
+    /// Sets the tracking id, creating the `object_id` parameter if needed. With
+    /// `metadata` "both", the region's GstAnalytics record also gets a tracking
+    /// record with this id.
     fn set_object_id(&self, object_id: i32) -> PyResult<()> {
-        self.write(|r| region::set_object_id(r, object_id))
+        self.write(|r| region::set_object_id(r, object_id))?;
+        let (seqnum, mode) = (self.seqnum, self.slot.metadata());
+        self.slot
+            .with_buffer_mut(|b| crate::analytics::object_id_set(b, seqnum, object_id, mode))?
+            .map_err(PyRuntimeError::new_err)
+    }
+
+    /// The rotation in radians (DL Streamer 2025.2): the angle of the region's
+    /// oriented GstAnalytics record, 0.0 without one.
+    fn rotation(&self) -> PyResult<f64> {
+        let buffer = self.slot.buffer()?;
+        self.read(|r| crate::analytics::rotation(buffer, r))
+    }
+
+    /// The region's parameter structures (detection, classifications, ...) as
+    /// PyGObject `Gst.Structure` copies, in list order (DL Streamer 2025.2).
+    fn get_gst_roi_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let texts: Vec<String> =
+            self.read(|r| region::params(r).map(|s| s.to_string()).collect())?;
+        let list = PyList::empty(py);
+        for text in texts {
+            list.append(super::tensor::py_structure(py, &text)?)?;
+        }
+        Ok(list)
     }
 
     /// An iterator over the region's tensors: its parameter structures in list
@@ -172,12 +200,33 @@ impl RegionOfInterest {
 
     /// Appends a tensor (parameter structure) and returns it: a copy of
     /// `tensor` renamed to `name` when `name` is given, or a new empty tensor
-    /// named `name` (`"tensor"` when empty).
-    #[pyo3(signature = (name = "", tensor = None))]
-    fn add_tensor(&self, name: &str, tensor: Option<PyRef<'_, Tensor>>) -> PyResult<Tensor> {
+    /// named `name` (`"tensor"` when empty). `add_tensor(tensor)` (DL Streamer
+    /// 2025.2) copies a free-standing `Tensor` under its own name. With
+    /// `metadata` "both", a copied tensor with a string `label` also becomes a
+    /// GstAnalytics classification record of the region's record.
+    #[pyo3(signature = (name = None, tensor = None))]
+    fn add_tensor(
+        &self,
+        name: Option<&Bound<'_, PyAny>>,
+        tensor: Option<PyRef<'_, Tensor>>,
+    ) -> PyResult<Tensor> {
+        let (name, tensor) = match name {
+            Some(first) if first.is_instance_of::<Tensor>() => {
+                if tensor.is_some() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "add_tensor() takes a name and a tensor, or a tensor alone",
+                    ));
+                }
+                (String::new(), Some(first.extract::<PyRef<'_, Tensor>>()?))
+            }
+            Some(first) => (first.extract::<String>()?, tensor),
+            None => (String::new(), tensor),
+        };
+        let name = name.as_str();
         if !name.is_empty() {
             check_name(name)?;
         }
+        let tensor_given = tensor.is_some();
         let structure = match tensor {
             Some(tensor) => {
                 let mut s = tensor.to_structure()?;
@@ -188,7 +237,14 @@ impl RegionOfInterest {
             }
             None => gst::Structure::new_empty(if name.is_empty() { "tensor" } else { name }),
         };
+        let mirror = tensor_given.then(|| structure.clone());
         let ptr = self.write(|r| region::add_param(r, structure).as_ptr() as usize)?;
+        if let Some(copy) = mirror {
+            let (seqnum, mode) = (self.seqnum, self.slot.metadata());
+            self.slot
+                .with_buffer_mut(|b| crate::analytics::tensor_added(b, seqnum, &copy, mode))?
+                .map_err(PyRuntimeError::new_err)?;
+        }
         Ok(self.param_tensor(ptr as *const gst::ffi::GstStructure))
     }
 

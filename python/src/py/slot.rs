@@ -8,12 +8,13 @@
 //!
 //! This module imports none of the classes: every class imports it.
 
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 
 use super::errors::{InvalidatedError, NotWritableError};
+use crate::analytics::MetadataMode;
 
 /// The buffer a frame refers to, valid until [`BufferSlot::invalidate`].
 ///
@@ -30,6 +31,30 @@ pub struct BufferSlot {
     owner: Option<Py<PyAny>>,
     /// Bumped by every write through this slot; see [`PtrCache`].
     generation: AtomicU64,
+    /// Whether frames over this buffer mirror regions to GstAnalytics records
+    /// ([`MetadataMode::Both`]).
+    mirrors: AtomicBool,
+}
+
+/// The metadata choice of frames built from PyGObject buffers (`gvarust.set_metadata()`).
+static PROBE_MIRRORS: AtomicBool = AtomicBool::new(MetadataMode::build_default().mirrors());
+
+/// The metadata choice of frames built from PyGObject buffers from now on.
+pub fn set_default_metadata(mode: MetadataMode) {
+    PROBE_MIRRORS.store(mode.mirrors(), Ordering::Relaxed);
+}
+
+/// The metadata choice of frames built from PyGObject buffers.
+pub fn default_metadata() -> MetadataMode {
+    mode_of(PROBE_MIRRORS.load(Ordering::Relaxed))
+}
+
+fn mode_of(mirrors: bool) -> MetadataMode {
+    if mirrors {
+        MetadataMode::Both
+    } else {
+        MetadataMode::Gva
+    }
 }
 
 impl BufferSlot {
@@ -40,7 +65,18 @@ impl BufferSlot {
             buffer: AtomicPtr::new(buffer.as_mut_ptr()),
             owner: None,
             generation: AtomicU64::new(0),
+            mirrors: AtomicBool::new(false),
         })
+    }
+
+    /// Which metadata frames over this slot write and read (see [`MetadataMode`]).
+    pub fn metadata(&self) -> MetadataMode {
+        mode_of(self.mirrors.load(Ordering::Relaxed))
+    }
+
+    /// Sets which metadata frames over this slot write and read.
+    pub fn set_metadata(&self, mode: MetadataMode) {
+        self.mirrors.store(mode.mirrors(), Ordering::Relaxed);
     }
 
     /// A slot over the buffer of a PyGObject `Gst.Buffer`, valid while the
@@ -51,6 +87,7 @@ impl BufferSlot {
             buffer: AtomicPtr::new(ptr),
             owner: Some(buffer.clone().unbind()),
             generation: AtomicU64::new(0),
+            mirrors: AtomicBool::new(PROBE_MIRRORS.load(Ordering::Relaxed)),
         }))
     }
 

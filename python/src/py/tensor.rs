@@ -461,16 +461,57 @@ fn precision_arg(value: &Bound<'_, PyAny>) -> PyResult<Precision> {
         .ok_or_else(|| PyValueError::new_err(format!("{raw} is not a Tensor.PRECISION value")))
 }
 
+/// A PyGObject `Gst.Structure` parsed from its serialization `text`.
+pub(crate) fn py_structure<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let gst = py.import("gi.repository.Gst")?;
+    let structure = gst
+        .getattr("Structure")?
+        .call_method1("new_from_string", (text,))?;
+    if structure.is_none() {
+        return Err(PyValueError::new_err(format!(
+            "GStreamer cannot parse the structure {text:?}"
+        )));
+    }
+    Ok(structure)
+}
+
+/// A copy of a PyGObject `Gst.Structure`.
+fn structure_from_py(obj: &Bound<'_, PyAny>) -> PyResult<gst::Structure> {
+    let ptr = super::pygobject::boxed_pointer(obj, "Gst", "Structure").map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("Tensor() takes a name (str) or a Gst.Structure")
+    })?;
+    // SAFETY: `boxed_pointer` returned the live GstStructure the PyGObject wrapper
+    // holds; it is only read (copied) while `obj` keeps it alive.
+    Ok(
+        unsafe { gst::StructureRef::from_glib_borrow(ptr as *const gst::ffi::GstStructure) }
+            .to_owned(),
+    )
+}
+
 #[pymethods]
 impl Tensor {
     /// Creates a standalone tensor owning a new structure named `name`, filled
-    /// with the items of the dict `fields` (converted as by `tensor[key] = value`).
-    /// Add it to a region with `region.add_tensor(tensor=...)` (which copies it).
+    /// with the items of the dict `fields` (converted as by `tensor[key] = value`),
+    /// or a copy of a PyGObject `Gst.Structure` given instead of the name (DL
+    /// Streamer 2025.2). Add it to a region with `region.add_tensor(tensor)`
+    /// (which copies it).
     #[new]
-    #[pyo3(signature = (name = "tensor", fields = None))]
-    fn py_new(name: &str, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        check_name(name)?;
-        let mut tensor = Tensor::owned(gst::Structure::new_empty(name));
+    #[pyo3(signature = (name = None, fields = None))]
+    fn py_new(
+        name: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let structure = match name {
+            None => gst::Structure::new_empty("tensor"),
+            Some(name) => match name.extract::<String>() {
+                Ok(name) => {
+                    check_name(&name)?;
+                    gst::Structure::new_empty(name.as_str())
+                }
+                Err(_) => structure_from_py(name)?,
+            },
+        };
+        let mut tensor = Tensor::owned(structure);
         if let Some(fields) = fields {
             for (key, value) in fields.iter() {
                 let key: String = key.extract()?;
@@ -494,6 +535,20 @@ impl Tensor {
     #[pyo3(name = "LAYOUT")]
     fn layout_class(py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(layout_enum(py)?.clone().unbind())
+    }
+
+    /// The tensor's `type` field (such as `"classification_result"`), or `None`
+    /// (DL Streamer 2025.2).
+    fn r#type(&self) -> PyResult<Option<String>> {
+        self.string_field("type")
+    }
+
+    /// A copy of the tensor's structure as a PyGObject `Gst.Structure` (DL
+    /// Streamer 2025.2); fields GStreamer cannot serialize (raw pointers) are
+    /// left out.
+    fn get_structure<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = self.read(|t| t.to_string())?;
+        py_structure(py, &text)
     }
 
     /// The structure's name (`"detection"`, `"meta"`, a layer or attribute name).
