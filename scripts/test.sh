@@ -48,7 +48,7 @@ venv="$target/pyenv"
 # A target dir of its own: the extension build sets PYO3_BUILD_EXTENSION_MODULE,
 # which must not mix with the plugin's build (that one links libpython).
 # --no-deps: --force-reinstall would reinstall numpy from PyPI too, over Debian's.
-CARGO_TARGET_DIR="$target/python-ext" MATURIN_PEP517_ARGS="${features:+--features $features}" \
+CARGO_TARGET_DIR="$target/python-ext" MATURIN_PEP517_ARGS="${features:+--features python,$features}" \
   "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
 phase pytest
 echo "(the venv's Python is Debian's /usr/bin/python3 with PyGObject)"

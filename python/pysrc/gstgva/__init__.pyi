@@ -1,3 +1,4 @@
+from gvarust import ANALYTICS as ANALYTICS
 from gvarust import AudioEvent as AudioEvent
 from gvarust import AudioEventMeta as AudioEventMeta
 from gvarust import AudioFrame as AudioFrame
@@ -24,3 +25,5 @@ from . import tensor as tensor
 from . import util as util
 from . import video_frame as video_frame
 from gvarust import __version__ as __version__
+from gvarust import metadata as metadata
+from gvarust import set_metadata as set_metadata
