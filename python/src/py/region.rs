@@ -384,9 +384,17 @@ impl RegionMeta {
         self.region().read(|r| r.id())
     }
 
-    /// Sets the region id.
+    /// Sets the region id. With `metadata` "both", a region mirrored to a
+    /// GstAnalytics record is unlinked from it first: the record (and the
+    /// records it contains) is removed, so it does not read back as a second
+    /// region.
     #[setter]
     fn set_id(&self, value: i32) -> PyResult<()> {
+        let (slot, seqnum) = (&self.slot, self.seqnum);
+        let mode = slot.metadata();
+        slot.buffer()?;
+        slot.with_buffer_mut(|b| crate::analytics::region_removing(b, seqnum, mode))?
+            .map_err(PyRuntimeError::new_err)?;
         self.region().write(|r| r.set_id(value))
     }
 
