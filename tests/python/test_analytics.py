@@ -24,6 +24,21 @@ from gstgva.util import GST_PAD_PROBE_INFO_BUFFER  # noqa: E402
 CAPS = "video/x-raw,format=BGRx,width=64,height=48,framerate=30/1"
 
 
+@pytest.fixture(autouse=True)
+def keep_package_modules():
+    """Tests here run gvarust elements in this process, and an element puts its built-in
+    `gvarust`/`gstgva` modules into sys.modules; later test files must still import the
+    pip package's classes, so the entries are put back after each test."""
+    import sys
+
+    names = ("gvarust", "gstgva")
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] in names}
+    yield
+    for k in [k for k in sys.modules if k.split(".")[0] in names]:
+        del sys.modules[k]
+    sys.modules.update(saved)
+
+
 def test_the_build_has_analytics():
     # A build without the feature on >= 1.24 would make every other test here pointless.
     assert gvarust.ANALYTICS

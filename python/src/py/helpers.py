@@ -1,4 +1,4 @@
-"""Python-side helpers of the gvarust classes, loaded once as ``gvarust._helpers``.
+"""Python-side helpers of the gvarust classes, loaded once per copy of the code as ``gvarust._helpers_<address>``.
 
 The ``Message`` class, the ``Rect`` and ``Segment`` namedtuples and PyGObject look-ups are simplest in
 Python; ``frame_to_dict`` backs ``VideoFrame.to_dict()`` / ``to_json()``. Nothing

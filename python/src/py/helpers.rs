@@ -18,10 +18,15 @@ pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     };
     HELPERS
         .get_or_try_init(py, || -> PyResult<_> {
-            Ok(
-                PyModule::from_code(py, SOURCE, c"gvarust/helpers.py", c"gvarust._helpers")?
-                    .unbind(),
-            )
+            // One module per copy of this code in the process (the plugin's and the pip
+            // package's): under a shared sys.modules name, the second copy would execute
+            // into the first one's module and replace its classes (Segment, Rect, ...).
+            let name = std::ffi::CString::new(format!(
+                "gvarust._helpers_{:x}",
+                &HELPERS as *const _ as usize
+            ))
+            .expect("no NUL in the name");
+            Ok(PyModule::from_code(py, SOURCE, c"gvarust/helpers.py", &name)?.unbind())
         })
         .map(|module| module.bind(py))
 }
