@@ -12,12 +12,12 @@
 //! - a classification added to such a region becomes a classification (Cls) record related to
 //!   the OD record (CONTAIN from the OD record, IS_PART_OF back); a tracking id becomes a
 //!   tracking record related the same way;
-//! - reading ([`import_records`]) gives every OD record without a region meta a region meta
+//! - reading (`import_records`) gives every OD record without a region meta a region meta
 //!   (label, box, `detection` with the confidence), and copies related Cls and tracking records
 //!   that the region does not show yet into its parameters (`classification` structures with
 //!   `label` and `confidence`; `object_id`). Imported regions come after the existing ones, in
 //!   record order;
-//! - [`remove_od`] rebuilds the relation meta without the OD record and the records it
+//! - `remove_od` rebuilds the relation meta without the OD record and the records it
 //!   contains (GstAnalytics cannot remove one record); ids of the remaining records change, and
 //!   region metas follow.
 
@@ -87,7 +87,7 @@ impl Default for MetadataMode {
 pub use imp::*;
 
 /// What a frame does after `add_region` added the region meta `roi_seqnum`: in
-/// [`MetadataMode::Both`], mirrors it to an OD record (see [`imp::mirror_region`]); otherwise
+/// [`MetadataMode::Both`], mirrors it to an OD record (see `imp::mirror_region`); otherwise
 /// nothing.
 pub fn region_added(
     buffer: &mut gst::BufferRef,
@@ -105,7 +105,7 @@ pub fn region_added(
 }
 
 /// What a frame does before listing its regions: in [`MetadataMode::Both`], reads OD records
-/// without region meta into region metas (see [`imp::import_records`]); otherwise nothing.
+/// without region meta into region metas (see `imp::import_records`); otherwise nothing.
 pub fn before_listing(
     buffer: &mut gst::BufferRef,
     frame_size: Option<(u32, u32)>,
@@ -133,7 +133,7 @@ pub fn has_records(buffer: &gst::BufferRef, mode: MetadataMode) -> bool {
 
 /// What a frame does before removing the region meta `roi_seqnum`: in
 /// [`MetadataMode::Both`], removes its OD record and the records it contains (see
-/// [`imp::remove_od`]); an error means nothing was changed and the region must stay.
+/// `imp::remove_od`); an error means nothing was changed and the region must stay.
 pub fn region_removing(
     buffer: &mut gst::BufferRef,
     roi_seqnum: u64,
@@ -154,7 +154,7 @@ pub fn region_removing(
 
 /// What a region does after a tensor was added to it: in [`MetadataMode::Both`], a tensor with
 /// a string `label` (other than `detection`) becomes a Cls record related to the region's OD
-/// record (see [`imp::add_classification`]).
+/// record (see `imp::add_classification`).
 pub fn tensor_added(
     buffer: &mut gst::BufferRef,
     roi_seqnum: u64,
@@ -183,7 +183,7 @@ pub fn tensor_added(
 }
 
 /// What a region does after its tracking id was set: in [`MetadataMode::Both`], the OD record
-/// gets a tracking record with that id (see [`imp::set_tracking_id`]).
+/// gets a tracking record with that id (see `imp::set_tracking_id`).
 pub fn object_id_set(
     buffer: &mut gst::BufferRef,
     roi_seqnum: u64,
