@@ -106,3 +106,37 @@ def test_audio_is_a_package_with_classic_module_paths():
         gvarust.AudioEvent,
         gvarust.AudioEventMeta,
     )
+
+
+def test_tensor_over_a_ctypes_structure_pointer_reads_and_writes_through():
+    """Classic: `Tensor(libgst.gst_structure_new_empty(b"classification"))`."""
+    from gstgva import Tensor
+
+    pointer = util.libgst.gst_structure_new_empty(b"classification")
+    try:
+        tensor = Tensor(pointer)
+        assert tensor.name() == "classification"
+        tensor["label"] = "cat"
+        tensor["confidence"] = 0.75
+        # The C structure itself changed: read it back through C.
+        assert util.libgst.gst_structure_get_string(pointer, b"label") == b"cat"
+        value = ctypes.c_double()
+        assert util.libgst.gst_structure_get_double(pointer, b"confidence", ctypes.byref(value))
+        assert value.value == 0.75
+        # ctypes pointer objects work too, and see the same structure.
+        assert Tensor(ctypes.c_void_p(pointer)).label() == "cat"
+        assert Tensor(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_byte))).confidence() == 0.75
+    finally:
+        util.libgst.gst_structure_free(pointer)
+
+
+def test_tensor_refuses_addresses_that_are_not_structures():
+    import pytest
+
+    from gstgva import Tensor
+
+    with pytest.raises(ValueError, match="NULL"):
+        Tensor(ctypes.c_void_p())
+    for bogus in (1, 4096, 0xDEADBEEF, id(object())):
+        with pytest.raises(ValueError, match="not the address of a GstStructure"):
+            Tensor(bogus)

@@ -56,6 +56,9 @@ pub(crate) enum Source {
     },
     /// A structure owned by the Python object.
     Owned(gst::Structure),
+    /// A structure at an address that classic gstgva code passed (a ctypes pointer
+    /// to a `GstStructure` it owns or borrowed); reads and writes go to it.
+    Borrowed(usize),
 }
 
 fn tensor_removed() -> PyErr {
@@ -300,6 +303,14 @@ impl Tensor {
     pub(crate) fn read<R>(&self, f: impl FnOnce(&TensorView) -> R) -> PyResult<R> {
         let slot = match &self.source {
             Source::Owned(s) => return Ok(f(TensorView::from_structure(s))),
+            Source::Borrowed(ptr) => {
+                // SAFETY: classic gstgva's contract, as in its ctypes `Tensor(ptr)`: the
+                // caller keeps the structure alive while the tensor is used.
+                let structure = unsafe {
+                    gst::StructureRef::from_glib_borrow(*ptr as *const gst::ffi::GstStructure)
+                };
+                return Ok(f(TensorView::from_structure(structure)));
+            }
             Source::Meta { slot, .. }
             | Source::Param { slot, .. }
             | Source::EventParam { slot, .. } => slot,
@@ -313,7 +324,7 @@ impl Tensor {
             return Ok(f(TensorView::from_structure(structure)));
         }
         let found: *const gst::ffi::GstStructure = match &self.source {
-            Source::Owned(_) => unreachable!("handled above"),
+            Source::Owned(_) | Source::Borrowed(_) => unreachable!("handled above"),
             Source::Meta { seqnum, .. } => model::tensor_by_seqnum(buffer, *seqnum)
                 .ok_or_else(tensor_removed)?
                 .structure()
@@ -344,6 +355,14 @@ impl Tensor {
     pub(crate) fn write<R>(&mut self, f: impl FnOnce(&mut TensorView) -> R) -> PyResult<R> {
         match &mut self.source {
             Source::Owned(s) => Ok(f(TensorView::from_structure_mut(s))),
+            Source::Borrowed(ptr) => {
+                // SAFETY: as in `read`: the caller's structure is alive, and writable as
+                // classic gstgva code writes it.
+                let structure = unsafe {
+                    gst::StructureRef::from_glib_borrow_mut(*ptr as *mut gst::ffi::GstStructure)
+                };
+                Ok(f(TensorView::from_structure_mut(structure)))
+            }
             Source::Meta { slot, seqnum } => {
                 let seqnum = *seqnum;
                 slot.buffer()?;
@@ -476,6 +495,59 @@ pub(crate) fn py_structure<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'
 }
 
 /// A copy of a PyGObject `Gst.Structure`.
+/// The address a classic gstgva caller passed as `Tensor(ptr)`: an `int`, a
+/// `ctypes.c_void_p` or a ctypes pointer; `None` for anything else. NULL is refused.
+fn structure_address(obj: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+    let address = if let Ok(address) = obj.extract::<usize>() {
+        Some(address)
+    } else if obj.hasattr("_type_")? || obj.get_type().name()? == "c_void_p" {
+        // ctypes objects: c_void_p has `.value`; typed pointers cast to it.
+        let ctypes = obj.py().import("ctypes")?;
+        let void_p = ctypes.getattr("c_void_p")?;
+        let value = if obj.is_instance(&void_p)? {
+            obj.getattr("value")?
+        } else {
+            ctypes
+                .call_method1("cast", (obj, void_p))?
+                .getattr("value")?
+        };
+        Some(value.extract::<Option<usize>>()?.unwrap_or(0))
+    } else {
+        None
+    };
+    match address {
+        Some(0) => Err(PyValueError::new_err(
+            "Tensor() got a NULL structure pointer",
+        )),
+        Some(address) if !is_structure_at(address) => Err(PyValueError::new_err(format!(
+            "Tensor() got {address:#x}, which is not the address of a GstStructure"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Whether `address` holds a `GstStructure` (its first field is the structure
+/// GType), read without risking a fault: through `process_vm_readv` on this
+/// process, which fails cleanly on unmapped memory.
+fn is_structure_at(address: usize) -> bool {
+    use glib::prelude::StaticType;
+    use glib::translate::IntoGlib;
+    let mut first_field: usize = 0;
+    let local = libc::iovec {
+        iov_base: (&mut first_field as *mut usize).cast(),
+        iov_len: std::mem::size_of::<usize>(),
+    };
+    let remote = libc::iovec {
+        iov_base: address as *mut libc::c_void,
+        iov_len: std::mem::size_of::<usize>(),
+    };
+    // SAFETY: `local` describes a live usize of this frame; the kernel validates
+    // `remote` (an unmapped address gives an error, not a fault).
+    let read = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
+    read == std::mem::size_of::<usize>() as isize
+        && first_field == gst::Structure::static_type().into_glib()
+}
+
 fn structure_from_py(obj: &Bound<'_, PyAny>) -> PyResult<gst::Structure> {
     let ptr = super::pygobject::boxed_pointer(obj, "Gst", "Structure").map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("Tensor() takes a name (str) or a Gst.Structure")
@@ -494,7 +566,10 @@ impl Tensor {
     /// with the items of the dict `fields` (converted as by `tensor[key] = value`),
     /// or a copy of a PyGObject `Gst.Structure` given instead of the name (DL
     /// Streamer 2025.2). Add it to a region with `region.add_tensor(tensor)`
-    /// (which copies it).
+    /// (which copies it). As in classic gstgva, the address of a `GstStructure`
+    /// (an `int` or a ctypes pointer, e.g. from `gst_structure_new_empty`) gives a
+    /// tensor over that structure, read and written in place; its owner keeps it
+    /// alive. An address that holds no `GstStructure` raises `ValueError`.
     #[new]
     #[pyo3(signature = (name = None, fields = None))]
     fn py_new(
@@ -508,7 +583,22 @@ impl Tensor {
                     check_name(&name)?;
                     gst::Structure::new_empty(name.as_str())
                 }
-                Err(_) => structure_from_py(name)?,
+                Err(_) => match structure_address(name)? {
+                    Some(address) => {
+                        let mut tensor = Tensor {
+                            source: Source::Borrowed(address),
+                            cache: PtrCache::empty(),
+                        };
+                        if let Some(fields) = fields {
+                            for (key, value) in fields.iter() {
+                                let key: String = key.extract()?;
+                                tensor.__setitem__(&key, &value)?;
+                            }
+                        }
+                        return Ok(tensor);
+                    }
+                    None => structure_from_py(name)?,
+                },
             },
         };
         let mut tensor = Tensor::owned(structure);
