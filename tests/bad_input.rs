@@ -519,11 +519,7 @@ fn a_python_host_of_another_version_is_refused_and_survives() {
     // with a clear start error, and leave the host running.
     let (built_for, other) = common::built_and_other_python_version();
     let library = common::fake_python_version_library(other);
-    let exe = std::env::current_exe().unwrap();
-    let built = exe.with_file_name("libgstgvarust.so");
-    let plugins = scratch().join("plugin");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(&built, plugins.join("libgstgvarust.so")).unwrap();
+    let plugins = common::fresh_plugin_dir();
     let mut command = std::process::Command::new(common::embedding_python_host());
     command
         .env("HOST_SCRIPT", callback("bad_host_ctypes.py"))

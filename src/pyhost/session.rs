@@ -192,7 +192,7 @@ impl Session {
         let loaded = Callback::load(py, spec, reimport, &self.clock);
         self.clock.finish();
         let callback = loaded?;
-        let (started, _) = self.watch(Some("Python hook on_start()"), || callback.on_start(py));
+        let (started, _) = self.watch("Python hook on_start()", || callback.on_start(py));
         match started {
             Ok(()) => Ok(callback),
             Err(failure) => {
@@ -202,18 +202,16 @@ impl Session {
         }
     }
 
-    /// Runs `call` marked on the clock as `label` (`None`: the per-buffer
-    /// callback, whose label is set at start), then clears an interrupt aimed at
-    /// it. Returns the result and whether the call was interrupted.
+    /// Runs `call` (a hook, not the per-buffer callback, which marks the clock
+    /// with the instant it already read) marked on the clock as `label`, then
+    /// clears an interrupt aimed at it. Returns the result and whether the call
+    /// was interrupted.
     fn watch<T, E>(
         &self,
-        label: Option<&str>,
+        label: &str,
         call: impl FnOnce() -> Result<T, E>,
     ) -> (Result<T, E>, bool) {
-        let id = match label {
-            Some(label) => self.clock.begin(label.to_string()),
-            None => self.clock.start_callback(Instant::now()),
-        };
+        let id = self.clock.begin(label.to_string());
         let result = call();
         self.clock.finish();
         (result, self.take_interrupt(id))
@@ -317,7 +315,7 @@ impl Session {
     ) -> Result<HookResult, PyFailure> {
         self.with_run(Ok(HookResult::Keep), |py, run| {
             let _running = running_for(element);
-            match self.watch(Some("Python hook process_event()"), || {
+            match self.watch("Python hook process_event()", || {
                 run.callback.process_event(py, event)
             }) {
                 // Interrupted because the element is stopping (already reported).
@@ -331,7 +329,7 @@ impl Session {
     pub fn eos(&self, element: &gst::Element) -> Result<(), PyFailure> {
         self.with_run(Ok(()), |py, run| {
             let _running = running_for(element);
-            match self.watch(Some("Python hook on_eos()"), || run.callback.on_eos(py)) {
+            match self.watch("Python hook on_eos()", || run.callback.on_eos(py)) {
                 // Interrupted because the element is stopping (already reported).
                 (Err(_), true) => Ok(()),
                 (result, _) => result,
@@ -352,8 +350,7 @@ impl Session {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()?;
             let _running = running_for(element);
-            let (stopped, _) =
-                self.watch(Some("Python hook on_stop()"), || run.callback.on_stop(py));
+            let (stopped, _) = self.watch("Python hook on_stop()", || run.callback.on_stop(py));
             run.callback.unload(py);
             Some(stopped)
         })
@@ -441,7 +438,7 @@ impl Session {
         match self.load_and_start(py, &watch.spec, true) {
             Ok(new) => {
                 let old = std::mem::replace(&mut run.callback, new);
-                let (stopped, _) = self.watch(Some("Python hook on_stop()"), || old.on_stop(py));
+                let (stopped, _) = self.watch("Python hook on_stop()", || old.on_stop(py));
                 if let Err(failure) = stopped {
                     gst::element_warning!(
                         element,
