@@ -29,13 +29,28 @@ use gst::meta::{MetaAPI, MetaRef, MetaRefMut, Standalone};
 pub use crate::meta::meta_seqnum;
 use crate::meta::{AddMessageError, AudioEventMeta, JsonMeta, TensorMeta};
 pub use crate::region::add_region;
-use crate::region::RoiMeta;
+use crate::region::{RegionRow, RoiMeta};
 use crate::tensor::DETECTION_NAME;
 
 /// All metas of type `T` on `buffer`, in the order they were added (ascending meta seqnum).
 pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>> {
-    let mut metas: Vec<MetaRef<'_, T>> = buffer.iter_meta::<T>().collect();
-    metas.sort_by_key(|m| meta_seqnum::<T>(m));
+    metas_with_seqnums(buffer)
+        .into_iter()
+        .map(|(_, meta)| meta)
+        .collect()
+}
+
+/// All metas of type `T` on `buffer` with their sequence numbers, in the order they were
+/// added.
+pub fn metas_with_seqnums<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<(u64, MetaRef<'_, T>)> {
+    let mut metas: Vec<(u64, MetaRef<'_, T>)> = Vec::with_capacity(32);
+    metas.extend(buffer.iter_meta::<T>().map(|m| (meta_seqnum::<T>(&m), m)));
+    // GStreamer prepends each new meta, so the list usually runs newest first.
+    if metas.windows(2).all(|pair| pair[0].0 > pair[1].0) {
+        metas.reverse();
+    } else {
+        metas.sort_unstable_by_key(|(seqnum, _)| *seqnum);
+    }
     metas
 }
 
@@ -90,6 +105,19 @@ pub fn remove_meta_by_seqnum<T: MetaAPI + 'static>(
 /// The buffer's regions (ROI metas) in the order they were added.
 pub fn regions(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, RoiMeta>> {
     metas_in_order::<RoiMeta>(buffer)
+}
+
+/// The buffer's regions with their meta sequence numbers, in the order they were added.
+pub fn regions_with_seqnums(buffer: &gst::BufferRef) -> Vec<(u64, MetaRef<'_, RoiMeta>)> {
+    metas_with_seqnums::<RoiMeta>(buffer)
+}
+
+/// Every region as a [`RegionRow`] of numbers, in the order they were added.
+pub fn region_rows(buffer: &gst::BufferRef) -> Vec<RegionRow> {
+    regions_with_seqnums(buffer)
+        .iter()
+        .map(|(_, roi)| RegionRow::of(buffer, roi))
+        .collect()
 }
 
 /// The sequence numbers of the buffer's regions, in the order they were added.

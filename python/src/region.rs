@@ -27,9 +27,9 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 
 use glib::translate::{IntoGlib, IntoGlibPtr};
-use gst::meta::{MetaRefMut, Standalone};
+use gst::meta::{MetaAPIExt, MetaRefMut, Standalone};
 
-use crate::tensor::DETECTION_NAME;
+use crate::tensor::{fields, has_name, FieldName, DETECTION_NAME};
 
 /// The GStreamer ROI meta type.
 pub type RoiMeta = gst_video::VideoRegionOfInterestMeta;
@@ -157,16 +157,147 @@ pub fn detection_structure(
     let (width, height) = frame_size;
     let x_max = rect.x.saturating_add(rect.w);
     let y_max = rect.y.saturating_add(rect.h);
-    let mut builder = gst::Structure::builder(DETECTION_NAME)
-        .field("confidence", confidence)
-        .field("x_min", norm(rect.x, width))
-        .field("x_max", norm(x_max, width))
-        .field("y_min", norm(rect.y, height))
-        .field("y_max", norm(y_max, height));
-    if let Some(label_id) = label_id {
-        builder = builder.field("label_id", label_id);
+    // Written for every region: a copy of a template with the five double
+    // fields, filled in place, costs a fraction of building the structure
+    // field by field (name look-ups in GLib's locked quark table, growing the
+    // field array, a value per field).
+    static TEMPLATE: std::sync::OnceLock<gst::Structure> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let mut s = new_structure(&DETECTION);
+        for name in [&fields::CONFIDENCE, &X_MIN, &X_MAX, &Y_MIN, &Y_MAX] {
+            set_by_name(&mut s, name, 0.0f64);
+        }
+        s
+    });
+    let mut s = template.clone();
+    for (name, value) in [
+        (&fields::CONFIDENCE, confidence),
+        (&X_MIN, norm(rect.x, width)),
+        (&X_MAX, norm(x_max, width)),
+        (&Y_MIN, norm(rect.y, height)),
+        (&Y_MAX, norm(y_max, height)),
+    ] {
+        // SAFETY: `s` is a fresh copy owned here, so writing its field values in
+        // place is unaliased; every field looked up exists in the template and
+        // holds a G_TYPE_DOUBLE, which g_value_set_double requires.
+        #[allow(deprecated)]
+        unsafe {
+            let field = gst::ffi::gst_structure_id_get_value(s.as_ptr(), name.quark().into_glib());
+            debug_assert!(!field.is_null());
+            glib::gobject_ffi::g_value_set_double(field as *mut glib::gobject_ffi::GValue, value);
+        }
     }
-    builder.build()
+    if let Some(label_id) = label_id {
+        set_by_name(&mut s, &fields::LABEL_ID, label_id);
+    }
+    s
+}
+
+static DETECTION: FieldName = FieldName::new(DETECTION_NAME);
+static X_MIN: FieldName = FieldName::new("x_min");
+static X_MAX: FieldName = FieldName::new("x_max");
+static Y_MIN: FieldName = FieldName::new("y_min");
+static Y_MAX: FieldName = FieldName::new("y_max");
+
+/// An empty structure named `name`.
+fn new_structure(name: &FieldName) -> gst::Structure {
+    // SAFETY: gst_structure_new_id_empty returns a new, owned, non-NULL structure.
+    unsafe {
+        glib::translate::from_glib_full(gst::ffi::gst_structure_new_id_empty(
+            name.quark().into_glib(),
+        ))
+    }
+}
+
+/// Sets field `name` of `s` to `value`.
+fn set_by_name(s: &mut gst::StructureRef, name: &FieldName, value: impl Into<glib::Value> + Send) {
+    // The quark setter is deprecated from 1.26 on in favour of GstIdStr, which
+    // 1.22 lacks; it stays available and fast.
+    #[allow(deprecated)]
+    s.set_by_quark(name.quark(), value);
+}
+
+/// Labels turned into quarks, for adding many regions: labels repeat, so each
+/// distinct one goes through GLib's locked quark table once.
+#[derive(Debug, Default)]
+pub struct LabelQuarks(Vec<(String, glib::Quark)>);
+
+impl LabelQuarks {
+    /// The quark of `label`.
+    pub fn quark(&mut self, label: &str) -> glib::Quark {
+        if let Some((_, q)) = self.0.iter().find(|(l, _)| l == label) {
+            return *q;
+        }
+        let q = glib::Quark::from_str(label);
+        if self.0.len() < 64 {
+            self.0.push((label.to_owned(), q));
+        }
+        q
+    }
+}
+
+/// One region as a row of numbers: the layout of the numpy structured array that
+/// `VideoFrame.regions_array()` returns (fields in this order, all 4 bytes, no padding).
+/// Missing values are [`RegionRow::NONE`] (ids, `label_id`) or NaN (`confidence`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegionRow {
+    /// Left edge in pixels.
+    pub x: i32,
+    /// Top edge in pixels.
+    pub y: i32,
+    /// Width in pixels.
+    pub w: i32,
+    /// Height in pixels.
+    pub h: i32,
+    /// Detection confidence, NaN without one.
+    pub confidence: f32,
+    /// Detection `label_id`, -1 without one.
+    pub label_id: i32,
+    /// Region id.
+    pub id: i32,
+    /// Parent region id (see `RegionOfInterest.parent_id()`), -1 without one.
+    pub parent_id: i32,
+    /// Tracking id (the `object_id` parameter), -1 without one.
+    pub object_id: i32,
+}
+
+impl RegionRow {
+    /// The value of an id or `label_id` that is absent.
+    pub const NONE: i32 = -1;
+
+    /// The fields' names, in layout order.
+    pub const FIELDS: [&'static str; 9] = [
+        "x",
+        "y",
+        "w",
+        "h",
+        "confidence",
+        "label_id",
+        "id",
+        "parent_id",
+        "object_id",
+    ];
+
+    /// The row of `roi`, a region of `buffer`.
+    pub fn of(buffer: &gst::BufferRef, roi: &RoiMeta) -> RegionRow {
+        let r = rect(roi);
+        let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        let detection = detection(roi).map(crate::tensor::Tensor::from_structure);
+        RegionRow {
+            x: int(r.x),
+            y: int(r.y),
+            w: int(r.w),
+            h: int(r.h),
+            confidence: detection
+                .and_then(|d| d.confidence())
+                .map_or(f32::NAN, |c| c as f32),
+            label_id: detection.and_then(|d| d.label_id()).unwrap_or(Self::NONE),
+            id: roi.id(),
+            parent_id: crate::analytics::parent_id(buffer, roi).unwrap_or(Self::NONE),
+            object_id: object_id(roi).unwrap_or(Self::NONE),
+        }
+    }
 }
 
 /// Adds a region to `buffer`: an ROI meta with `roi_type` = `label`, pixel `rect`, a fresh id
@@ -181,7 +312,33 @@ pub fn add_region<'a>(
     confidence: f64,
     label_id: Option<i32>,
 ) -> MetaRefMut<'a, RoiMeta, Standalone> {
-    let mut roi = RoiMeta::add(buffer, label, rect.as_tuple());
+    let label = glib::Quark::from_str(label);
+    add_region_quark(buffer, label, rect, frame_size, confidence, label_id)
+}
+
+/// Adds a region like [`add_region`], with its label given as a quark (for many
+/// regions with few labels: see [`LabelQuarks`]).
+pub fn add_region_quark<'a>(
+    buffer: &'a mut gst::BufferRef,
+    label: glib::Quark,
+    rect: Rect,
+    frame_size: (u32, u32),
+    confidence: f64,
+    label_id: Option<i32>,
+) -> MetaRefMut<'a, RoiMeta, Standalone> {
+    // SAFETY: `&mut BufferRef` is a writable buffer held exclusively; the call
+    // returns the new, non-NULL meta attached to it, of the ROI meta API.
+    let mut roi = unsafe {
+        let ptr = gst_video::ffi::gst_buffer_add_video_region_of_interest_meta_id(
+            buffer.as_mut_ptr(),
+            label.into_glib(),
+            rect.x,
+            rect.y,
+            rect.w,
+            rect.h,
+        );
+        RoiMeta::from_mut_ptr(buffer, ptr)
+    };
     roi.set_id(fresh_region_id());
     roi.add_param(detection_structure(rect, frame_size, confidence, label_id));
     roi
@@ -280,12 +437,12 @@ impl<'a> Iterator for ParamsIterMut<'a> {
 
 /// The first parameter structure named `name`.
 pub fn param<'a>(roi: &'a RoiMeta, name: &str) -> Option<&'a gst::StructureRef> {
-    roi.params().find(|s| s.name() == name)
+    roi.params().find(|s| has_name(s, name))
 }
 
 /// The first parameter structure named `name`, writable.
 pub fn param_mut<'a>(roi: &'a mut RoiMeta, name: &str) -> Option<&'a mut gst::StructureRef> {
-    params_mut(roi).find(|s| s.name() == name)
+    params_mut(roi).find(|s| has_name(s, name))
 }
 
 /// The parameter structure stored at address `ptr`, if it is (still) one of the region's
@@ -399,7 +556,7 @@ pub fn set_object_id(roi: &mut RoiMeta, id: i32) {
 
 /// The parameter structures that are tensors: all except `object_id`, in list order.
 pub fn tensors(roi: &RoiMeta) -> impl Iterator<Item = &gst::StructureRef> + '_ {
-    roi.params().filter(|s| s.name() != OBJECT_ID_NAME)
+    roi.params().filter(|s| !has_name(s, OBJECT_ID_NAME))
 }
 
 /// The region's parent id.

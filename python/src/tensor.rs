@@ -28,7 +28,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use glib::prelude::*;
-use glib::translate::ToGlibPtr;
+use glib::translate::{IntoGlib, ToGlibPtr};
 
 /// Element precision of a tensor (the C `GVAPrecision` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -277,6 +277,118 @@ impl fmt::Display for TensorError {
 
 impl std::error::Error for TensorError {}
 
+/// A field name whose GQuark is resolved once, on first use.
+///
+/// Looking a field up by name costs a trip through GLib's global quark table
+/// (a mutex and a hash look-up) each time; the quark is looked up by a plain
+/// scan of the structure's fields. For names used on every frame.
+///
+/// ```
+/// use gvarust_meta::tensor::{FieldName, Tensor};
+/// static SCORE: FieldName = FieldName::new("score");
+/// gst::init().unwrap();
+/// let s = gst::Structure::builder("t").field("score", 0.5f64).build();
+/// let value = Tensor::from_structure(&s).value_of(&SCORE).unwrap();
+/// assert_eq!(value.get::<f64>().unwrap(), 0.5);
+/// ```
+#[derive(Debug)]
+pub struct FieldName {
+    name: &'static str,
+    quark: std::sync::OnceLock<glib::Quark>,
+}
+
+impl FieldName {
+    /// The field `name`; its quark is made on first use.
+    pub const fn new(name: &'static str) -> Self {
+        FieldName {
+            name,
+            quark: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The field's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The field's quark.
+    pub fn quark(&self) -> glib::Quark {
+        *self.quark.get_or_init(|| glib::Quark::from_str(self.name))
+    }
+}
+
+/// Field names read on every frame.
+pub mod fields {
+    use super::FieldName;
+
+    /// `label`: a classification's label.
+    pub static LABEL: FieldName = FieldName::new("label");
+    /// `label_id`: the label's index.
+    pub static LABEL_ID: FieldName = FieldName::new("label_id");
+    /// `confidence`: a detection's or classification's confidence.
+    pub static CONFIDENCE: FieldName = FieldName::new("confidence");
+}
+
+/// A string value, or `None` for another type, a NULL string or bytes that are
+/// not UTF-8 (which C code can store: GStreamer checks only some strings).
+pub fn string_of(value: &glib::Value) -> Option<&str> {
+    if value.type_() != glib::Type::STRING {
+        return None;
+    }
+    // SAFETY: the value holds G_TYPE_STRING (checked above), so this is NULL or a
+    // NUL-terminated string owned by `value`, alive while it is borrowed.
+    unsafe {
+        let ptr = glib::gobject_ffi::g_value_get_string(value.to_glib_none().0);
+        if ptr.is_null() {
+            None
+        } else {
+            std::ffi::CStr::from_ptr(ptr).to_str().ok()
+        }
+    }
+}
+
+/// An integer value as `i32` (INT, UINT, INT64, UINT64 in range), or `None`.
+pub fn int_of(value: &glib::Value) -> Option<i32> {
+    if let Ok(i) = value.get::<i32>() {
+        Some(i)
+    } else if let Ok(u) = value.get::<u32>() {
+        i32::try_from(u).ok()
+    } else if let Ok(i) = value.get::<i64>() {
+        i32::try_from(i).ok()
+    } else if let Ok(u) = value.get::<u64>() {
+        i32::try_from(u).ok()
+    } else {
+        None
+    }
+}
+
+/// A floating-point value (DOUBLE or FLOAT), or `None` for another type.
+pub fn double_of(value: &glib::Value) -> Option<f64> {
+    if let Ok(d) = value.get::<f64>() {
+        Some(d)
+    } else {
+        value.get::<f32>().ok().map(f64::from)
+    }
+}
+
+/// Whether the structure `s` is named `name`. Compares in place, without
+/// measuring the name first: regions are searched by parameter name on every
+/// read, and measuring every name showed up as the main cost of bulk reads.
+pub fn has_name(s: &gst::StructureRef, name: &str) -> bool {
+    // SAFETY: gst_structure_get_name returns the structure's NUL-terminated name,
+    // alive while `s` is borrowed. strncmp stops at the first difference or NUL, so
+    // it reads at most `name.len()` bytes of it; a zero result means those bytes
+    // equal `name` (none is NUL, as `name` has none), so byte `name.len()` exists
+    // and is read only then.
+    unsafe {
+        let actual = gst::ffi::gst_structure_get_name(s.as_ptr());
+        !actual.is_null()
+            && !name.as_bytes().contains(&0)
+            && libc::strncmp(actual, name.as_ptr().cast(), name.len()) == 0
+            && *actual.add(name.len()) == 0
+    }
+}
+
 /// Name of the structure that describes a detection (first ROI parameter).
 pub const DETECTION_NAME: &str = "detection";
 
@@ -343,38 +455,43 @@ impl Tensor {
 
     /// Whether this is a detection tensor (name `detection`).
     pub fn is_detection(&self) -> bool {
-        self.name() == DETECTION_NAME
+        has_name(&self.0, DETECTION_NAME)
+    }
+
+    /// The value of the field whose name has the quark `quark`, if present.
+    ///
+    /// Faster than a look-up by name, which resolves the name through GLib's
+    /// global (locked) quark table on every call; see [`FieldName`].
+    pub fn value_by_quark(&self, quark: glib::Quark) -> Option<&glib::Value> {
+        // gst_structure_id_get_value is deprecated from 1.26 on in favour of
+        // GstIdStr look-ups, which 1.22 lacks; it stays available and fast.
+        #[allow(deprecated)]
+        // SAFETY: the structure is live for `&self`; the returned value is owned by
+        // it (NULL when missing), so borrowing it for `&self` is sound.
+        unsafe {
+            let value = gst::ffi::gst_structure_id_get_value(self.0.as_ptr(), quark.into_glib());
+            (value as *const glib::Value).as_ref()
+        }
+    }
+
+    /// The value of a field named by a [`FieldName`], if present.
+    pub fn value_of(&self, field: &FieldName) -> Option<&glib::Value> {
+        self.value_by_quark(field.quark())
     }
 
     /// A string field, or `None` if missing or not a string.
     pub fn string(&self, field: &str) -> Option<&str> {
-        self.0.get_optional::<&str>(field).ok().flatten()
+        string_of(self.0.value(field).ok()?)
     }
 
     /// An integer field as `i32` (accepts INT, UINT, INT64, UINT64 in range).
     pub fn int(&self, field: &str) -> Option<i32> {
-        let v = self.0.value(field).ok()?;
-        if let Ok(i) = v.get::<i32>() {
-            Some(i)
-        } else if let Ok(u) = v.get::<u32>() {
-            i32::try_from(u).ok()
-        } else if let Ok(i) = v.get::<i64>() {
-            i32::try_from(i).ok()
-        } else if let Ok(u) = v.get::<u64>() {
-            i32::try_from(u).ok()
-        } else {
-            None
-        }
+        int_of(self.0.value(field).ok()?)
     }
 
     /// A floating-point field (accepts DOUBLE and FLOAT).
     pub fn double(&self, field: &str) -> Option<f64> {
-        let v = self.0.value(field).ok()?;
-        if let Ok(d) = v.get::<f64>() {
-            Some(d)
-        } else {
-            v.get::<f32>().ok().map(f64::from)
-        }
+        double_of(self.0.value(field).ok()?)
     }
 
     /// `layer_name` field.
@@ -399,7 +516,7 @@ impl Tensor {
 
     /// `label` field.
     pub fn label(&self) -> Option<&str> {
-        self.string("label")
+        string_of(self.value_of(&fields::LABEL)?)
     }
 
     /// Sets the `label` field. Refused on a detection tensor (the label of a region is its
@@ -414,7 +531,7 @@ impl Tensor {
 
     /// `label_id` field.
     pub fn label_id(&self) -> Option<i32> {
-        self.int("label_id")
+        int_of(self.value_of(&fields::LABEL_ID)?)
     }
 
     /// `object_id` field.
@@ -424,7 +541,7 @@ impl Tensor {
 
     /// `confidence` field.
     pub fn confidence(&self) -> Option<f64> {
-        self.double("confidence")
+        double_of(self.value_of(&fields::CONFIDENCE)?)
     }
 
     /// `precision` field; missing or unknown reads as [`Precision::Unspecified`].

@@ -33,8 +33,24 @@ EXPECTED = {
     "Scenario 2": [
         "writer + identity, no reader (baseline)",
         "gvarust callback (`meta_read.py`)",
+        "gvarust callback, bulk: `frame.regions_array()` only",
         "PyGObject pad probe, GstVideo introspection",
         "PyGObject pad probe, gvarust package (`VideoFrame`)",
+    ],
+    # In the order meta_calls_cb.py measures them.
+    "Scenario 2b": [
+        "`a Python no-op lambda (the floor)`",
+        "`list(frame.regions()) (20 regions)`",
+        "`roi.rect()`",
+        "`list(roi.tensors()) (3 tensors)`",
+        '`t["label"]`',
+        "`t.label()`",
+        "`t.confidence()`",
+        "`roi.confidence()`",
+        "`roi.label()`",
+        "`t.is_detection()`",
+        "`frame.regions_array() (20 regions)`",
+        "`frame.regions_labels() (20 regions)`",
     ],
     "Scenario 3": [
         "320x240, own buffer",
@@ -51,6 +67,12 @@ EXPECTED = {
         "identity, no Python",
         "gvarust trivial (`return True`)",
         "gvarust heavy (pure Python",
+    ],
+    "Scenario 5": [
+        "identity (baseline)",
+        "object API: `add_region()` + 2 x `add_tensor()`",
+        "object API: `add_region()` only",
+        "bulk API: one `add_regions()` call",
     ],
 }
 
@@ -171,7 +193,7 @@ def _table_rows(report):
 def test_meta_calls_bench_prints_a_row_per_call():
     # Structure only: a few frames, numbers not compared.
     rows = _table_rows(_run_bench_script("calls.py", "--frames", "5"))
-    assert len(rows) == 10, rows
+    assert len(rows) == 12, rows
     assert "`a Python no-op lambda (the floor)`" in [row[0] for row in rows]
     assert all(NUMBER.match(row[1]) for row in rows), rows
 

@@ -14,7 +14,7 @@ use gst::glib::translate::IntoGlib;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::audio::{AudioEvent, AudioStream};
 use super::helpers::{helpers, namespace, type_name};
@@ -429,25 +429,67 @@ impl VideoFrame {
     /// order); that needs a writable buffer, and is skipped on a shared one.
     fn regions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let slot = &slf.as_super().get().slot;
-        let mode = slot.metadata();
-        if crate::analytics::has_records(slot.buffer()?, mode) && slot.is_writable()? {
-            let size = slf.get().frame_size(slot.buffer()?).ok();
-            slot.with_buffer_mut(|b| crate::analytics::before_listing(b, size, mode))?
-                .map_err(PyRuntimeError::new_err)?;
-        }
-        let found: Vec<(u64, *const crate::region::RoiMeta)> = model::regions(slot.buffer()?)
-            .iter()
-            .map(|roi| (crate::meta::meta_seqnum(&**roi), &**roi as *const _))
-            .collect();
-        let list = PyList::empty(py);
-        for (seqnum, ptr) in found {
-            list.append(Bound::new(
-                py,
-                RegionOfInterest::found(slot.clone(), seqnum, ptr),
-            )?)?;
-        }
-        Ok(list.try_iter()?.into_any())
+        let slot = Self::listed_slot(slf)?;
+        let found: Vec<(u64, *const crate::region::RoiMeta)> =
+            model::regions_with_seqnums(slot.buffer()?)
+                .iter()
+                .map(|(seqnum, roi)| (*seqnum, &**roi as *const _))
+                .collect();
+        let regions = found
+            .into_iter()
+            .map(|(seqnum, ptr)| Bound::new(py, RegionOfInterest::found(slot.clone(), seqnum, ptr)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, regions)?.try_iter()?.into_any())
+    }
+
+    /// All regions as one numpy structured array, a row per region in
+    /// `regions()` order, with the fields `x`, `y`, `w`, `h` (int32, pixels),
+    /// `confidence` (float32, NaN without a detection confidence), `label_id`
+    /// (int32), `id` (int32), `parent_id` and `object_id` (int32); -1 stands for
+    /// a missing `label_id`, `parent_id` or `object_id`. A copy: changing it
+    /// changes nothing on the frame. `regions_labels()` gives the labels.
+    fn regions_array<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let slot = Self::listed_slot(slf)?;
+        super::bulk::regions_array(slf.py(), slot.buffer()?)
+    }
+
+    /// The labels of all regions as a list of `str`, in `regions()` order (the
+    /// rows of `regions_array()`); `""` for a region without a label.
+    fn regions_labels<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
+        let slot = Self::listed_slot(slf)?;
+        super::bulk::regions_labels(slf.py(), slot.buffer()?)
+    }
+
+    /// Adds one region per row of `boxes`, an (N, 4) array-like of `x, y, w, h`
+    /// (pixels, or fractions of the frame size when `normalized`), with the
+    /// rules of `add_region()`: boxes outside the frame are clipped (one
+    /// `UserWarning` for the call), each region gets a fresh id and a first
+    /// `detection` tensor. `labels` is one `str` for all or one per box,
+    /// `confidences` one float or one per box (default 0.0), `label_ids` one
+    /// int or one per box (stored as the detection's `label_id`; none by
+    /// default). Returns the new regions' ids as an int32 array. Nothing is
+    /// added when an argument is refused.
+    #[pyo3(signature = (boxes, labels = None, confidences = None, label_ids = None, normalized = false))]
+    fn add_regions<'py>(
+        slf: &Bound<'py, Self>,
+        boxes: &Bound<'py, PyAny>,
+        labels: Option<&Bound<'py, PyAny>>,
+        confidences: Option<&Bound<'py, PyAny>>,
+        label_ids: Option<&Bound<'py, PyAny>>,
+        normalized: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let slot = slf.as_super().get().slot.clone();
+        let frame_size = slf.get().frame_size(slot.buffer()?)?;
+        super::bulk::add_regions(
+            slf.py(),
+            &slot,
+            frame_size,
+            boxes,
+            labels,
+            confidences,
+            label_ids,
+            normalized,
+        )
     }
 
     /// Adds a region and returns it.
@@ -650,6 +692,20 @@ impl VideoFrame {
     }
 
     /// Frame size from the video info, else from the buffer's `GstVideoMeta`.
+    /// The frame's slot, once GstAnalytics records without region meta are
+    /// imported as regions (with `metadata` "both" on a writable buffer), so
+    /// listings see them.
+    fn listed_slot<'a>(slf: &'a Bound<'_, Self>) -> PyResult<&'a Arc<BufferSlot>> {
+        let slot = &slf.as_super().get().slot;
+        let mode = slot.metadata();
+        if crate::analytics::has_records(slot.buffer()?, mode) && slot.is_writable()? {
+            let size = slf.get().frame_size(slot.buffer()?).ok();
+            slot.with_buffer_mut(|b| crate::analytics::before_listing(b, size, mode))?
+                .map_err(PyRuntimeError::new_err)?;
+        }
+        Ok(slot)
+    }
+
     fn frame_size(&self, buffer: &gst::BufferRef) -> PyResult<(u32, u32)> {
         if let Some(info) = self.info.as_deref() {
             return Ok((info.width(), info.height()));

@@ -14,6 +14,7 @@
 //! all of them. This file only declares, re-exports and registers.
 
 mod audio;
+mod bulk;
 mod errors;
 mod event;
 mod frame;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
 
 use super::errors::InvalidatedError;
 use super::helpers::helpers;
@@ -21,7 +23,65 @@ use crate::region::{self, RoiMeta};
 
 /// The `gvarust.Rect` class: `collections.namedtuple("Rect", "x y w h")`.
 pub fn rect_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    helpers(py)?.getattr("Rect")
+    Ok(rect_type(py)?.clone().into_any())
+}
+
+/// The `Rect` class, looked up once and checked to be a plain tuple subclass
+/// (no instance dict or slots), which [`new_rect`] relies on.
+fn rect_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static RECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    RECT.get_or_try_init(py, || {
+        let class = helpers(py)?.getattr("Rect")?.cast_into::<PyType>()?;
+        // SAFETY: both are live type objects; this reads their size fields.
+        let plain = unsafe {
+            (*class.as_type_ptr()).tp_basicsize
+                == (*std::ptr::addr_of!(pyo3::ffi::PyTuple_Type)).tp_basicsize
+        };
+        if !class.is_subclass_of::<PyTuple>()? || !plain {
+            return Err(PyRuntimeError::new_err(
+                "gvarust.Rect is not a plain tuple subclass",
+            ));
+        }
+        Ok(class.unbind())
+    })
+    .map(|class| class.bind(py))
+}
+
+/// A `Rect(x, y, w, h)`, built the way `tuple.__new__` builds instances of a
+/// tuple subclass, without the namedtuple's Python-level `__new__` (which
+/// costs more than the rest of `rect()`).
+pub(crate) fn new_rect<'py, T>(
+    py: Python<'py>,
+    (x, y, w, h): (T, T, T, T),
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: IntoPyObject<'py>,
+{
+    let class = rect_type(py)?;
+    let items = [
+        x.into_bound_py_any(py)?,
+        y.into_bound_py_any(py)?,
+        w.into_bound_py_any(py)?,
+        h.into_bound_py_any(py)?,
+    ];
+    // SAFETY: `class` is a tuple subclass with the tuple's own layout (checked in
+    // `rect_type`), so its `tp_alloc` returns a zeroed 4-item tuple instance whose
+    // item slots `PyTuple_SET_ITEM` fills, each taking over one strong reference;
+    // this is what `tuple.__new__(Rect, items)` does.
+    unsafe {
+        let type_ptr = class.as_type_ptr();
+        let alloc = (*type_ptr)
+            .tp_alloc
+            .unwrap_or(pyo3::ffi::PyType_GenericAlloc);
+        let obj = alloc(type_ptr, 4);
+        if obj.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        for (i, item) in items.into_iter().enumerate() {
+            pyo3::ffi::PyTuple_SET_ITEM(obj, i as pyo3::ffi::Py_ssize_t, item.into_ptr());
+        }
+        Ok(Bound::from_owned_ptr(py, obj))
+    }
 }
 
 fn region_removed() -> PyErr {
@@ -95,7 +155,7 @@ impl RegionOfInterest {
     /// The box in pixels, as `Rect(x, y, w, h)`.
     fn rect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let r = self.read(region::rect)?;
-        rect_class(py)?.call1((r.x, r.y, r.w, r.h))
+        new_rect(py, (r.x, r.y, r.w, r.h))
     }
 
     /// The box as fractions of the frame size, `Rect(x, y, w, h)` of floats,
@@ -103,7 +163,7 @@ impl RegionOfInterest {
     /// `None` when those fields are missing.
     fn normalized_rect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match self.read(region::normalized_rect)? {
-            Some((x, y, w, h)) => rect_class(py)?.call1((x, y, w, h)),
+            Some(rect) => new_rect(py, rect),
             None => Ok(py.None().into_bound(py)),
         }
     }
@@ -177,14 +237,11 @@ impl RegionOfInterest {
     fn tensors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let ptrs: Vec<usize> =
             self.read(|r| region::tensors(r).map(|s| s.as_ptr() as usize).collect())?;
-        let list = PyList::empty(py);
-        for ptr in ptrs {
-            list.append(Bound::new(
-                py,
-                self.param_tensor(ptr as *const gst::ffi::GstStructure),
-            )?)?;
-        }
-        Ok(list.try_iter()?.into_any())
+        let tensors = ptrs
+            .into_iter()
+            .map(|ptr| Bound::new(py, self.param_tensor(ptr as *const gst::ffi::GstStructure)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, tensors)?.try_iter()?.into_any())
     }
 
     /// The first `detection` tensor; an empty one is added when there is none

@@ -29,11 +29,11 @@ use numpy::{PyArrayDescr, PyArrayDescrMethods};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use super::errors::{audio_event_removed, InvalidatedError};
 use super::slot::{BufferSlot, PtrCache};
-use super::values::{py_to_value, structure_to_dict, value_to_py};
+use super::values::{field_quark, py_to_value, scalar_to_py, structure_to_dict, value_to_py};
 use crate::frame as model;
 use crate::region;
 use crate::tensor::{is_valid_structure_name, Layout, Precision, Tensor as TensorView};
@@ -299,7 +299,8 @@ impl Tensor {
         }
     }
 
-    /// Runs `f` on the tensor's structure (read-only). `f` must not run Python code.
+    /// Runs `f` on the tensor's structure (read-only). `f` must not run Python code;
+    /// building `str`, `int` or `float` objects is fine (see `scalar_to_py`).
     pub(crate) fn read<R>(&self, f: impl FnOnce(&TensorView) -> R) -> PyResult<R> {
         let slot = match &self.source {
             Source::Owned(s) => return Ok(f(TensorView::from_structure(s))),
@@ -663,10 +664,32 @@ impl Tensor {
     }
 
     /// The value of field `key`, or `None` when it is missing.
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        match self.read(|t| t.value(key).ok().cloned())? {
-            Some(value) => value_to_py(py, &value),
-            None => Ok(py.None().into_bound(py)),
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        /// A field read inside the buffer access: scalars are converted there
+        /// (no Python code runs), anything else is copied out first.
+        enum Found<'py> {
+            Missing,
+            Converted(PyResult<Bound<'py, PyAny>>),
+            Copied(glib::Value),
+        }
+        let Some(quark) = field_quark(key)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        let found = self.read(|t| match t.value_by_quark(quark) {
+            None => Found::Missing,
+            Some(value) => match scalar_to_py(py, value) {
+                Some(converted) => Found::Converted(converted),
+                None => Found::Copied(value.clone()),
+            },
+        })?;
+        match found {
+            Found::Missing => Ok(py.None().into_bound(py)),
+            Found::Converted(converted) => converted,
+            Found::Copied(value) => value_to_py(py, &value),
         }
     }
 
@@ -781,14 +804,15 @@ impl Tensor {
 
     /// The `label` string field, or `None`. Raises `RuntimeError` on a
     /// detection tensor (a region's label is `region.label()`).
-    fn label(&self) -> PyResult<Option<String>> {
+    fn label<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         self.read(|t| {
             if t.is_detection() {
                 Err(PyRuntimeError::new_err(
                     "a detection tensor has no label; use RegionOfInterest.label()",
                 ))
             } else {
-                Ok(t.label().map(str::to_owned))
+                // Building a str runs no Python code (see `scalar_to_py`).
+                Ok(t.label().map(|label| PyString::new(py, label)))
             }
         })?
     }

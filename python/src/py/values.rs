@@ -5,27 +5,29 @@ use gst::glib::translate::ToGlibPtr;
 use gst::prelude::*;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::IntoPyObjectExt;
 
 use super::helpers::type_name;
 
 static FRACTION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// Converts one field value to the natural Python object: numbers, `bool`,
-/// `str`, `list` for arrays and lists, `dict` for nested structures,
-/// `fractions.Fraction` for fractions, `bytes` for byte variants; anything else
-/// becomes its GStreamer serialization as `str` (or `None` when it has none).
-pub fn value_to_py<'py>(py: Python<'py>, value: &glib::Value) -> PyResult<Bound<'py, PyAny>> {
+/// Converts a value of a scalar type (`bool`, integers, floats, strings) to
+/// Python; `None` for other types. Builds only `bool`/`int`/`float`/`str`
+/// objects, whose creation runs no Python code (they are not tracked by the
+/// garbage collector, so no collection and no `__del__` can run), so it may be
+/// called while a pointer into a buffer is in use.
+pub fn scalar_to_py<'py>(
+    py: Python<'py>,
+    value: &glib::Value,
+) -> Option<PyResult<Bound<'py, PyAny>>> {
     use glib::types::Type;
-    let ty = value.type_();
     macro_rules! simple {
         ($t:ty) => {
-            if let Ok(v) = value.get::<$t>() {
-                return Ok(v.into_pyobject(py)?.to_owned().into_any());
-            }
+            value.get::<$t>().ok().map(|v| v.into_bound_py_any(py))
         };
     }
-    match ty {
+    match value.type_() {
         Type::BOOL => simple!(bool),
         Type::I32 => simple!(i32),
         Type::U32 => simple!(u32),
@@ -42,15 +44,71 @@ pub fn value_to_py<'py>(py: Python<'py>, value: &glib::Value) -> PyResult<Bound<
             // SAFETY: the value holds G_TYPE_STRING (checked above), so the pointer
             // is NULL or a NUL-terminated string owned by `value`.
             let ptr = unsafe { glib::gobject_ffi::g_value_get_string(value.to_glib_none().0) };
-            return Ok(if ptr.is_null() {
+            Some(Ok(if ptr.is_null() {
                 py.None().into_bound(py)
             } else {
                 // SAFETY: non-NULL, NUL-terminated, alive while `value` is borrowed.
                 let bytes = unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes();
                 pyo3::types::PyString::new(py, &String::from_utf8_lossy(bytes)).into_any()
-            });
+            }))
         }
-        _ => {}
+        _ => None,
+    }
+}
+
+/// The GQuark of a field name given as a Python `str`, or `None` when no
+/// quark of that name exists (then no structure has such a field).
+///
+/// Keys are usually the same few string constants on every frame: a small
+/// cache keyed by the `str` object (held, so its address is not reused) skips
+/// GLib's locked quark table for them.
+pub(crate) fn field_quark(key: &Bound<'_, PyString>) -> PyResult<Option<glib::Quark>> {
+    const SLOTS: usize = 32;
+    type Entry = Option<(Py<PyString>, glib::Quark)>;
+    static CACHE: std::sync::Mutex<[Entry; SLOTS]> = std::sync::Mutex::new([const { None }; SLOTS]);
+    let address = key.as_ptr() as usize;
+    let slot = (address >> 4) % SLOTS;
+    {
+        let cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((cached, quark)) = &cache[slot] {
+            if cached.as_ptr() as usize == address {
+                return Ok(Some(*quark));
+            }
+        }
+    }
+    let name = key.to_str()?;
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return Ok(None);
+    };
+    // SAFETY: `c_name` is a NUL-terminated string; g_quark_try_string only reads it.
+    let raw = unsafe { glib::ffi::g_quark_try_string(c_name.as_ptr()) };
+    if raw == 0 {
+        // Not cached: a quark of this name may be made later.
+        return Ok(None);
+    }
+    // SAFETY: `raw` is an existing, non-zero quark.
+    let quark: glib::Quark = unsafe { glib::translate::from_glib(raw) };
+    let previous = {
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache[slot].replace((key.clone().unbind(), quark))
+    };
+    // Released outside the lock: dropping a str runs no Python code, but keep
+    // the critical section to the swap.
+    drop(previous);
+    Ok(Some(quark))
+}
+
+/// Converts one field value to the natural Python object: numbers, `bool`,
+/// `str`, `list` for arrays and lists, `dict` for nested structures,
+/// `fractions.Fraction` for fractions, `bytes` for byte variants; anything else
+/// becomes its GStreamer serialization as `str` (or `None` when it has none).
+pub fn value_to_py<'py>(py: Python<'py>, value: &glib::Value) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(scalar) = scalar_to_py(py, value) {
+        return scalar;
     }
     if let Ok(array) = value.get::<gst::Array>() {
         return values_to_list(py, array.iter());

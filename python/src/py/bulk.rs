@@ -1,0 +1,441 @@
+//! The bulk API of `VideoFrame`: all regions as one numpy structured array
+//! (`regions_array()`, `regions_labels()`) and many regions added by one call
+//! (`add_regions()`), for detectors with hundreds of boxes and analytics that
+//! want numpy. Rows follow `regions()` order and the same rules as the object
+//! API (clipping, detection structure, GstAnalytics mirroring).
+
+use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
+use numpy::{
+    PyArray1, PyArrayDescr, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
+use pyo3::conversion::FromPyObjectOwned;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+use super::slot::BufferSlot;
+use crate::analytics::MetadataMode;
+use crate::frame as model;
+use crate::region::{self as roi_model, LabelQuarks, Rect, RegionRow};
+
+/// The numpy dtype of a [`RegionRow`]: the fields in [`RegionRow::FIELDS`]
+/// order, `x`..`h`, `label_id`, `id`, `parent_id`, `object_id` as `<i4` and
+/// `confidence` as `<f4`.
+fn row_dtype(py: Python<'_>) -> PyResult<&Bound<'_, PyArrayDescr>> {
+    static DTYPE: PyOnceLock<Py<PyArrayDescr>> = PyOnceLock::new();
+    DTYPE
+        .get_or_try_init(py, || {
+            let fields: Vec<(&str, &str)> = RegionRow::FIELDS
+                .iter()
+                .map(|&name| (name, if name == "confidence" { "<f4" } else { "<i4" }))
+                .collect();
+            let dtype = py
+                .import("numpy")?
+                .call_method1("dtype", (fields,))?
+                .cast_into::<PyArrayDescr>()?;
+            if dtype.itemsize() != std::mem::size_of::<RegionRow>() {
+                return Err(PyRuntimeError::new_err(
+                    "the regions_array() dtype does not match the row layout",
+                ));
+            }
+            Ok(dtype.unbind())
+        })
+        .map(|dtype| dtype.bind(py))
+}
+
+/// A new one-dimensional array of `T` elements of `descr` (whose item size is
+/// `size_of::<T>()`), holding a copy of `items`.
+fn array_of<'py, T: Copy>(
+    descr: &Bound<'py, PyArrayDescr>,
+    items: &[T],
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = descr.py();
+    debug_assert_eq!(descr.itemsize(), std::mem::size_of::<T>());
+    let mut dims = [items.len() as npy_intp];
+    // SAFETY: with a NULL data pointer numpy allocates a C-contiguous array of
+    // `dims` elements of `descr` (stealing the descriptor reference handed over);
+    // its item size is `size_of::<T>()`, so the array's buffer holds exactly the
+    // bytes of `items`, copied before the array is visible to Python.
+    unsafe {
+        let array = PY_ARRAY_API.PyArray_NewFromDescr(
+            py,
+            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+            descr.clone().into_dtype_ptr(),
+            1,
+            dims.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        );
+        let array = Bound::from_owned_ptr_or_err(py, array)?;
+        if !items.is_empty() {
+            let data = (*(array.as_ptr() as *mut npyffi::PyArrayObject))
+                .fields
+                .data;
+            std::ptr::copy_nonoverlapping(
+                items.as_ptr() as *const u8,
+                data as *mut u8,
+                std::mem::size_of_val(items),
+            );
+        }
+        Ok(array)
+    }
+}
+
+/// `VideoFrame.regions_array()` over a buffer whose region listing is prepared.
+pub(crate) fn regions_array<'py>(
+    py: Python<'py>,
+    buffer: &gst::BufferRef,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = model::region_rows(buffer);
+    array_of(row_dtype(py)?, &rows)
+}
+
+/// `VideoFrame.regions_labels()` over a buffer whose region listing is prepared.
+pub(crate) fn regions_labels<'py>(
+    py: Python<'py>,
+    buffer: &gst::BufferRef,
+) -> PyResult<Bound<'py, PyList>> {
+    let labels: Vec<&'static str> = model::regions_with_seqnums(buffer)
+        .iter()
+        .map(|(_, roi)| roi_model::label(roi))
+        .collect();
+    PyList::new(py, labels)
+}
+
+/// A per-box argument of `add_regions()`: one value for every box, or one each.
+enum PerBox<T> {
+    All(T),
+    Each(Vec<T>),
+}
+
+impl<T: Clone> PerBox<T> {
+    fn get(&self, i: usize) -> T {
+        match self {
+            PerBox::All(v) => v.clone(),
+            PerBox::Each(values) => values[i].clone(),
+        }
+    }
+
+    fn check_len(&self, what: &str, n: usize) -> PyResult<()> {
+        match self {
+            PerBox::Each(values) if values.len() != n => Err(PyValueError::new_err(format!(
+                "add_regions(): {what} has {} values for {n} boxes",
+                values.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The numbers of an `add_regions()` argument, read as `T` (`i64` or `f64`)
+/// in C order, with the shape they came in.
+struct Numbers<T> {
+    shape: Vec<usize>,
+    values: Vec<T>,
+}
+
+/// Reads `value` (a numpy array, or anything `numpy.asarray()` takes) as
+/// numbers of type `T`. `integers` refuses floats (they are not silently
+/// truncated); a `TypeError` names the argument when `value` holds no numbers.
+/// A numpy array of `T` is read in place; other arrays take one conversion.
+fn numbers<'py, T: numpy::Element + Copy>(
+    value: &Bound<'py, PyAny>,
+    integers: bool,
+    what: &str,
+) -> PyResult<Numbers<T>> {
+    let py = value.py();
+    let refused = |detail: String| {
+        let wanted = if integers { "integers" } else { "numbers" };
+        PyTypeError::new_err(format!("add_regions(): {what} must be {wanted}: {detail}"))
+    };
+    let array = match value.cast::<PyUntypedArray>() {
+        Ok(array) => array.clone(),
+        Err(_) => py
+            .import("numpy")?
+            .call_method1("asarray", (value,))
+            .map_err(|err| refused(err.to_string()))?
+            .cast_into::<PyUntypedArray>()?,
+    };
+    let dtype = array.dtype();
+    let allowed: &[u8] = if integers { b"iub" } else { b"iubf" };
+    if !allowed.contains(&dtype.kind()) {
+        return Err(refused(format!("got an array of {}", dtype.str()?)));
+    }
+    let array = if dtype.is_equiv_to(&numpy::dtype::<T>(py)) {
+        array.into_any()
+    } else {
+        array
+            .call_method1("astype", (numpy::dtype::<T>(py),))
+            .map_err(|err| refused(err.to_string()))?
+    };
+    let array = array.cast_into::<PyArrayDyn<T>>()?;
+    // SAFETY: the GIL is held and no Python code runs while the view is used (it
+    // is copied out at once), so nothing can write to or free the array meanwhile.
+    let view = unsafe { array.as_array() };
+    Ok(Numbers {
+        shape: view.shape().to_vec(),
+        values: view.iter().copied().collect(),
+    })
+}
+
+/// A numeric per-box argument: a scalar for all boxes or a 1-D sequence.
+fn per_box_numbers<'py, T: numpy::Element + Copy + FromPyObjectOwned<'py>>(
+    value: &Bound<'py, PyAny>,
+    integers: bool,
+    what: &str,
+) -> PyResult<PerBox<T>> {
+    // A list or tuple of Python numbers converts faster element by element
+    // than through numpy.asarray().
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        if let Ok(values) = value.extract::<Vec<T>>() {
+            return Ok(PerBox::Each(values));
+        }
+    }
+    let Numbers { shape, values } = numbers::<T>(value, integers, what)?;
+    match shape.len() {
+        0 => Ok(PerBox::All(values[0])),
+        1 => Ok(PerBox::Each(values)),
+        ndim => Err(PyValueError::new_err(format!(
+            "add_regions(): {what} must be one value or one per box (a 1-D sequence), not a \
+             {ndim}-D array"
+        ))),
+    }
+}
+
+/// The boxes of `add_regions()` in pixels (unclipped), from an (N, 4) array-like.
+fn boxes_in_pixels(
+    boxes: &Bound<'_, PyAny>,
+    normalized: bool,
+    (width, height): (u32, u32),
+) -> PyResult<Vec<(i64, i64, i64, i64)>> {
+    let check_shape = |shape: &[usize]| match shape {
+        [0] | [0, _] => Ok(false),
+        [_, 4] => Ok(true),
+        _ => Err(PyValueError::new_err(format!(
+            "add_regions(): boxes must have shape (N, 4) (x, y, w, h per row), not {shape:?}"
+        ))),
+    };
+    let what = "boxes";
+    let from_sequence = boxes.is_instance_of::<PyList>() || boxes.is_instance_of::<PyTuple>();
+    let mut floats_from_sequence = None;
+    if from_sequence {
+        // Rows of Python numbers convert faster element by element than through
+        // numpy.asarray(); anything unusual takes numpy's way, with its errors.
+        if !normalized {
+            if let Ok(rows) = boxes.extract::<Vec<[i64; 4]>>() {
+                return Ok(rows.into_iter().map(|r| (r[0], r[1], r[2], r[3])).collect());
+            }
+        }
+        if let Ok(rows) = boxes.extract::<Vec<[f64; 4]>>() {
+            floats_from_sequence = Some(Numbers {
+                shape: vec![rows.len(), 4],
+                values: rows.into_iter().flatten().collect(),
+            });
+        }
+    }
+    // Integers stay exact; anything else is read as floats.
+    if !normalized && floats_from_sequence.is_none() {
+        if let Ok(ints) = numbers::<i64>(boxes, true, what) {
+            if !check_shape(&ints.shape)? {
+                return Ok(Vec::new());
+            }
+            return Ok(ints
+                .values
+                .chunks_exact(4)
+                .map(|r| (r[0], r[1], r[2], r[3]))
+                .collect());
+        }
+    }
+    let floats = match floats_from_sequence {
+        Some(floats) => floats,
+        None => numbers::<f64>(boxes, false, what)?,
+    };
+    if !check_shape(&floats.shape)? {
+        return Ok(Vec::new());
+    }
+    if floats.values.iter().any(|v| !v.is_finite()) {
+        return Err(PyValueError::new_err(
+            "add_regions(): region coordinates must be finite",
+        ));
+    }
+    Ok(floats
+        .values
+        .chunks_exact(4)
+        .map(|r| {
+            if normalized {
+                roi_model::denormalize(r[0], r[1], r[2], r[3], width, height)
+            } else {
+                // `as` truncates toward zero like int() and saturates; clipping follows.
+                (r[0] as i64, r[1] as i64, r[2] as i64, r[3] as i64)
+            }
+        })
+        .collect())
+}
+
+/// The labels argument of `add_regions()`: `None` (no label), one `str` for
+/// every box, or a sequence of `str`.
+fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<String>> {
+    let labels = match labels {
+        None => return Ok(PerBox::All(String::new())),
+        Some(l) if l.is_none() => return Ok(PerBox::All(String::new())),
+        Some(l) => l,
+    };
+    let check = |label: String| -> PyResult<String> {
+        if label.contains('\0') {
+            Err(PyValueError::new_err(
+                "add_regions(): a label cannot contain NUL characters",
+            ))
+        } else {
+            Ok(label)
+        }
+    };
+    if let Ok(label) = labels.cast::<PyString>() {
+        return Ok(PerBox::All(check(label.to_str()?.to_owned())?));
+    }
+    let items = labels.try_iter().map_err(|_| {
+        PyTypeError::new_err("add_regions(): labels must be a str or a sequence of str")
+    })?;
+    let mut out = Vec::new();
+    for item in items {
+        let item = item?;
+        let label: String = item.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "add_regions(): labels must be str, not {}",
+                super::helpers::type_name(&item, "this object")
+            ))
+        })?;
+        out.push(check(label)?);
+    }
+    Ok(PerBox::Each(out))
+}
+
+/// `VideoFrame.add_regions()`: adds the boxes to the slot's buffer and returns
+/// the new regions' ids as an int32 array.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_regions<'py>(
+    py: Python<'py>,
+    slot: &BufferSlot,
+    frame_size: (u32, u32),
+    boxes: &Bound<'py, PyAny>,
+    labels: Option<&Bound<'py, PyAny>>,
+    confidences: Option<&Bound<'py, PyAny>>,
+    label_ids: Option<&Bound<'py, PyAny>>,
+    normalized: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (width, height) = frame_size;
+    let boxes = boxes_in_pixels(boxes, normalized, frame_size)?;
+    let n = boxes.len();
+    let labels = labels_arg(labels)?;
+    labels.check_len("labels", n)?;
+    let confidences = match confidences.filter(|c| !c.is_none()) {
+        Some(c) => per_box_numbers::<f64>(c, false, "confidences")?,
+        None => PerBox::All(0.0),
+    };
+    confidences.check_len("confidences", n)?;
+    let label_ids = match label_ids.filter(|l| !l.is_none()) {
+        Some(l) => match per_box_numbers::<i64>(l, true, "label_ids")? {
+            PerBox::All(v) => PerBox::All(Some(label_id(v)?)),
+            PerBox::Each(v) => PerBox::Each(
+                v.into_iter()
+                    .map(|v| label_id(v).map(Some))
+                    .collect::<PyResult<_>>()?,
+            ),
+        },
+        None => PerBox::All(None),
+    };
+    label_ids.check_len("label_ids", n)?;
+
+    let mut clipped: Vec<((i64, i64, i64, i64), Rect)> = Vec::new();
+    let rects: Vec<Rect> = boxes
+        .iter()
+        .map(|&(x, y, w, h)| {
+            let (rect, was_clipped) = roi_model::clip_rect(x, y, w, h, width, height);
+            if was_clipped {
+                clipped.push(((x, y, w, h), rect));
+            }
+            rect
+        })
+        .collect();
+    if let Some(((x, y, w, h), rect)) = clipped.first() {
+        let message = std::ffi::CString::new(format!(
+            "add_regions(): {} of {n} boxes are out of image borders and were clipped; the \
+             first: [{x}, {y}, {w}, {h}] -> [{}, {}, {}, {}]",
+            clipped.len(),
+            rect.x,
+            rect.y,
+            rect.w,
+            rect.h
+        ))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 1)?;
+    }
+
+    slot.buffer()?;
+    let mode = slot.metadata();
+    let ids = slot
+        .with_buffer_mut(|b| {
+            add_all(
+                b,
+                &rects,
+                &labels,
+                &confidences,
+                &label_ids,
+                frame_size,
+                mode,
+            )
+        })?
+        .map_err(PyRuntimeError::new_err)?;
+    Ok(PyArray1::from_vec(py, ids).into_any())
+}
+
+fn label_id(value: i64) -> PyResult<i32> {
+    i32::try_from(value).map_err(|_| {
+        PyValueError::new_err(format!(
+            "add_regions(): label id {value} is out of the 32-bit range"
+        ))
+    })
+}
+
+/// Adds one region per rect and returns their ids (after GstAnalytics mirroring,
+/// which may replace them).
+fn add_all(
+    buffer: &mut gst::BufferRef,
+    rects: &[Rect],
+    labels: &PerBox<String>,
+    confidences: &PerBox<f64>,
+    label_ids: &PerBox<Option<i32>>,
+    frame_size: (u32, u32),
+    mode: MetadataMode,
+) -> Result<Vec<i32>, String> {
+    let mut quarks = LabelQuarks::default();
+    let mut added = Vec::with_capacity(rects.len());
+    for (i, rect) in rects.iter().enumerate() {
+        let label = quarks.quark(&labels.get(i));
+        let roi = roi_model::add_region_quark(
+            buffer,
+            label,
+            *rect,
+            frame_size,
+            confidences.get(i),
+            label_ids.get(i),
+        );
+        let seqnum = model::meta_seqnum::<roi_model::RoiMeta>(&roi);
+        added.push((seqnum, roi.id()));
+        crate::analytics::region_added(buffer, seqnum, mode)?;
+    }
+    if mode.mirrors() {
+        // Mirroring gives each region its record's id: read them back in one pass.
+        let ids: std::collections::HashMap<u64, i32> = model::regions_with_seqnums(buffer)
+            .iter()
+            .map(|(seqnum, roi)| (*seqnum, roi.id()))
+            .collect();
+        for (seqnum, id) in &mut added {
+            *id = ids.get(seqnum).copied().unwrap_or(*id);
+        }
+    }
+    Ok(added.into_iter().map(|(_, id)| id).collect())
+}
