@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -385,6 +386,7 @@ class MetadataHeavy(Scenario):
     VARIANTS = {
         "baseline": "writer + identity, no reader (baseline)",
         "gvarust": "gvarust callback (`meta_read.py`)",
+        "gvarust-bulk": "gvarust callback, bulk: `frame.regions_array()` only (`meta_read_bulk.py`)",
         "probe-introspection": "PyGObject pad probe, GstVideo introspection",
         "probe-package": "PyGObject pad probe, gvarust package (`VideoFrame`)",
     }
@@ -392,6 +394,7 @@ class MetadataHeavy(Scenario):
     def config(self, args):
         return {
             "n": args.n2 or (100 if args.quick else 5000),
+            "calls_n": 20 if args.quick else 200,
             "width": 320,
             "height": 240,
             "package_path": args.package_path,
@@ -451,6 +454,7 @@ class MetadataHeavy(Scenario):
         variants = {
             "baseline": (variant("identity"), n),
             "gvarust": (variant(gvarust("meta_read.py", name="reader")), n),
+            "gvarust-bulk": (variant(gvarust("meta_read_bulk.py", name="reader")), n),
             "probe-introspection": (variant("identity name=probed", on_probed(introspection_probe)), n),
         }
         if package is not None:
@@ -467,8 +471,9 @@ class MetadataHeavy(Scenario):
                 fn(check_n)
             finally:
                 checks[label], meta_common.RECORD = meta_common.RECORD, None
-        want = [meta_common.expected(i) for i in range(check_n)]
         for label, got in checks.items():
+            expected = meta_common.expected_regions if label == "gvarust-bulk" else meta_common.expected
+            want = [expected(i) for i in range(check_n)]
             if got != want:
                 bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
                 raise RuntimeError(
@@ -477,7 +482,13 @@ class MetadataHeavy(Scenario):
                 )
 
         runs = interleaved(runner, variants, cfg["repeats"], min(50, n))
+        # The per-call table: meta_calls_cb.py times each call of the object and bulk API in a
+        # loop on every frame and leaves the medians in this process's shared namespace.
+        shared = types.SimpleNamespace(calls=None)
+        sys.modules["gvarust_bench_calls"] = shared
+        runner.run([f"{writer} ! {gvarust('meta_calls_cb.py', name='calls')}"], cfg["calls_n"], w, h)
         return {
+            "calls": shared.calls,
             "variants": runs,
             "missing": missing,
             "checked_frames": check_n,
@@ -537,7 +548,32 @@ class MetadataHeavy(Scenario):
         ]
         for key, reason in result["missing"].items():
             notes.append(f"skipped: {self.VARIANTS[key]}: {reason}")
-        return [(f"Scenario 2: {self.title}", header, rows, notes)]
+        bulk, probe = cost.get("gvarust-bulk"), cost.get("probe-introspection")
+        if bulk and probe and bulk > 0:
+            notes.append(
+                f"The bulk reader reads only the region rows (its checksum covers confidences and rects); "
+                f"the introspection probe's cost over baseline is {probe / bulk:.0f}x the bulk reader's."
+            )
+        tables = [(f"Scenario 2: {self.title}", header, rows, notes)]
+        calls = result.get("calls")
+        if calls:
+            floor = calls["ns"].get("a Python no-op lambda (the floor)")
+            call_rows = [
+                [f"`{name}`", f"{ns:.0f}", fmt(ns / floor, 1) if floor else "n/a"]
+                for name, ns in calls["ns"].items()
+            ]
+            tables.append((
+                "Scenario 2b: per call, inside a gvarust callback",
+                ["call", "ns", "x the no-op lambda"],
+                call_rows,
+                [
+                    f"Frames as in scenario 2 (20 regions, each with `detection`, `age` and `gender`); each call "
+                    f"runs {calls['loops']} times in a loop on every frame ([`meta_calls_cb.py`](meta_calls_cb.py)); "
+                    f"median over {calls['frames']} frames of the per-frame mean. `t` is the `age` tensor of the "
+                    f"first region. The same table alone: `examples/bench/calls.py`."
+                ],
+            ))
+        return tables
 
 
 class PixelAccess(Scenario):
@@ -710,7 +746,58 @@ def calibrate(work, target_us):
     return max(1, round(target_us / min(per_iteration)))
 
 
-SCENARIOS = [TrivialCallback(), MetadataHeavy(), PixelAccess(), TwoStreams()]
+class Writers(Scenario):
+    key = "5"
+    title = "Writing metadata: 20 regions per frame through the object API and the bulk API"
+    VARIANTS = {
+        "baseline": "identity (baseline)",
+        "object": "object API: `add_region()` + 2 x `add_tensor()` with label and confidence (`meta_write_api.py`)",
+        "plain": "object API: `add_region()` only, 20 plain regions (`meta_write_plain.py`)",
+        "bulk": "bulk API: one `add_regions()` call, the same 20 plain regions (`meta_write_bulk.py`)",
+    }
+
+    def config(self, args):
+        return {"n": args.n5 or (100 if args.quick else 3000), "width": 320, "height": 240}
+
+    def measure(self, runner, cfg):
+        n, w, h = cfg["n"], cfg["width"], cfg["height"]
+
+        def variant(middle):
+            return lambda count: runner.run([middle], count, w, h)
+
+        variants = {
+            "baseline": (variant("identity"), n),
+            "object": (variant(gvarust("meta_write_api.py", name="writer")), n),
+            "plain": (variant(gvarust("meta_write_plain.py", name="writer")), n),
+            "bulk": (variant(gvarust("meta_write_bulk.py", name="writer")), n),
+        }
+        return {"variants": interleaved(runner, variants, cfg["repeats"], min(50, n))}
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        base = v["baseline"]["us_per_buffer"]
+        rows = []
+        for key, label in self.VARIANTS.items():
+            us = v[key]["us_per_buffer"]
+            rows.append([
+                label,
+                fmt(us),
+                fmt(us - base) if key != "baseline" else "0.00",
+                fmt(v[key]["callback-mean-us"]) if "callback-mean-us" in v[key] else "-",
+            ])
+        plain, bulk = v["plain"].get("callback-mean-us"), v["bulk"].get("callback-mean-us")
+        notes = [
+            f"{cfg['width']}x{cfg['height']} BGRx, {cfg['n']} frames per run, medians of {cfg['repeats']} runs, "
+            f"interleaved. The writers take their values from tables computed at import "
+            f"([`meta_common.py`](meta_common.py)), so `callback-mean-us` is the API's cost plus the callback's "
+            f"loop, not arithmetic.",
+        ]
+        if plain and bulk:
+            notes.append(f"`add_regions()` writes the 20 plain regions {plain / bulk:.1f}x faster than 20 `add_region()` calls.")
+        return [(f"Scenario 5: {self.title}", ["writer", "us/frame", "cost over baseline (us/frame)", "writer callback-mean-us"], rows, notes)]
+
+
+SCENARIOS = [TrivialCallback(), MetadataHeavy(), PixelAccess(), TwoStreams(), Writers()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -800,6 +887,7 @@ def parse_args(argv):
     parser.add_argument("--scenario", action="append", choices=[s.key for s in SCENARIOS], help="run only this scenario (repeatable)")
     parser.add_argument("--n1", type=int, help="buffers per run, scenario 1 (default 20000)")
     parser.add_argument("--n2", type=int, help="frames per run, scenario 2 (default 5000)")
+    parser.add_argument("--n5", type=int, help="frames per run, scenario 5 (default 3000)")
     parser.add_argument("--n3-small", type=int, help="buffers per run at 320x240, scenario 3 (default 20000)")
     parser.add_argument("--n3-large", type=int, help="buffers per run at 1920x1080, scenario 3 (default 1000)")
     parser.add_argument("--n4-trivial", type=int, help="buffers per stream, scenario 4 trivial callback (default 20000)")

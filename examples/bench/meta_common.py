@@ -52,6 +52,43 @@ def expected(n):
     return [conf, rect, text]
 
 
+# The writer scenario's values, computed once: frame n uses TABLE[n % len(TABLE)].
+TABLE = [[values(n, i) for i in range(REGIONS)] for n in range(16)]
+
+
+def _bulk(rows):
+    import numpy
+
+    boxes = numpy.array([row[:4] for row in rows], dtype=numpy.int32)
+    confidences = numpy.array([row[5] for row in rows], dtype=numpy.float64)
+    return boxes, [row[4] for row in rows], confidences
+
+
+BULK_TABLE = [_bulk(rows) for rows in TABLE]
+
+
+def expected_regions(n):
+    """What read_regions_array() computes for frame n: (sum of region confidences, sum of rect
+    coordinates), with confidences rounded to float32 as the array stores them."""
+    import numpy
+
+    conf, rect = 0.0, 0
+    for i in range(REGIONS):
+        x, y, w, h, _, c, *_ = values(n, i)
+        rect += x + y + w + h
+        conf += float(numpy.float32(c))
+    return [round(conf, 4), rect]
+
+
+def read_regions_array(frame):
+    """The bulk reader: one regions_array() call; the checksum only when checking."""
+    array = frame.regions_array()
+    if RECORD is not None:
+        rect = int(array["x"].sum() + array["y"].sum() + array["w"].sum() + array["h"].sum())
+        RECORD.append([round(float(array["confidence"].astype("float64").sum()), 4), rect])
+    return array
+
+
 def read_frame(frame):
     """gvarust's API: a VideoFrame (in a gvarust callback, or built from a Gst.Buffer in a pad probe)."""
     conf, rect, text = 0.0, 0, 0
