@@ -45,10 +45,9 @@ pub fn metas_in_order<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<MetaRef<'_, T>
 pub fn metas_with_seqnums<T: MetaAPI>(buffer: &gst::BufferRef) -> Vec<(u64, MetaRef<'_, T>)> {
     let mut metas: Vec<(u64, MetaRef<'_, T>)> = Vec::with_capacity(32);
     metas.extend(buffer.iter_meta::<T>().map(|m| (meta_seqnum::<T>(&m), m)));
-    // GStreamer prepends each new meta, so the list usually runs newest first.
-    if metas.windows(2).all(|pair| pair[0].0 > pair[1].0) {
-        metas.reverse();
-    } else {
+    // GStreamer keeps metas in the order they were added (it appends), so
+    // sorting is needed only for buffers built otherwise.
+    if !metas.windows(2).all(|pair| pair[0].0 < pair[1].0) {
         metas.sort_unstable_by_key(|(seqnum, _)| *seqnum);
     }
     metas

@@ -474,6 +474,15 @@ impl Tensor {
         }
     }
 
+    /// Sets the field whose name has the quark `quark` to `value` (see
+    /// [`Tensor::value_by_quark`] for why a quark).
+    pub fn set_value_by_quark(&mut self, quark: glib::Quark, value: glib::SendValue) {
+        // The quark setter is deprecated from 1.26 on in favour of GstIdStr, which
+        // 1.22 lacks; it stays available and fast.
+        #[allow(deprecated)]
+        self.0.set_value_by_quark(quark, value);
+    }
+
     /// The value of a field named by a [`FieldName`], if present.
     pub fn value_of(&self, field: &FieldName) -> Option<&glib::Value> {
         self.value_by_quark(field.quark())

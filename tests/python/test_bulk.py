@@ -67,14 +67,16 @@ def _add_mixed_regions(buffer, caps):
     parameter structure (added through GStreamer's own API), one with a tracking id and
     one with a parent."""
     frame = VideoFrame(buffer, caps=caps)
-    first = frame.add_region(1, 2, 10, 12, label="car", confidence=0.75)
+    frame.add_region(1, 2, 10, 12, label="car", confidence=0.75)
     frame.add_regions([[20, 4, 8, 8], [30, 5, 6, 7]], labels=["dog", "cat"], confidences=[0.5, 0.25], label_ids=[3, 4])
     bare = GstVideo.buffer_add_video_region_of_interest_meta(buffer, "bare", 5, 6, 7, 8)
     bare.id = 4242
     tracked = frame.add_region(40, 10, 5, 5, label="person", confidence=0.9)
     tracked.set_object_id(17)
     child = frame.add_region(2, 3, 4, 5, label="face", confidence=0.6)
-    child.meta().parent_id = first.region_id()
+    # The bare region's id: a parent id of 0 means "no parent", and with GstAnalytics the
+    # first region's id (its record's) is 0.
+    child.meta().parent_id = bare.id
     return frame
 
 
@@ -104,7 +106,7 @@ def test_regions_array_matches_the_object_api_for_every_kind_of_region():
     assert array["confidence"][1] == numpy.float32(0.5)
     assert array["id"][3] == 4242
     assert list(array["object_id"]) == [-1, -1, -1, -1, 17, -1]
-    assert array["parent_id"][5] == array["id"][0]
+    assert array["parent_id"][5] == 4242
     assert list(array["parent_id"][:5]) == [-1] * 5
 
 
@@ -265,3 +267,24 @@ def test_inside_a_callback_rows_match_and_kept_frames_are_invalidated(callback):
         with pytest.raises(RuntimeError, match="no longer valid") as raised:
             call(shared.kept[0])
         assert type(raised.value).__name__ == "InvalidatedError"
+
+
+def test_fields_named_by_other_code_read_back_whatever_the_name():
+    """Fields that GStreamer parsed (no GQuark made for their names on GStreamer >= 1.26) read back
+    through t[key], including names never used before in the process."""
+    seen = []
+
+    def write(pad, info):
+        with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
+            meta = GstVideo.buffer_add_video_region_of_interest_meta(buffer, "thing", 1, 2, 3, 4)
+            meta.add_param(Gst.Structure.new_from_string("cls_zq7, never_seen_field_zq7=(int)5, label=(string)odd"))
+        return Gst.PadProbeReturn.OK
+
+    def read(pad, info):
+        frame = VideoFrame(info.get_buffer(), caps=pad.get_current_caps())
+        tensor = next(t for t in next(frame.regions()).tensors() if t.name() == "cls_zq7")
+        seen.append((tensor["never_seen_field_zq7"], tensor["label"], tensor.label(), tensor["missing_zq7"]))
+        return Gst.PadProbeReturn.OK
+
+    run_with_probes(PIPELINE, {"write": write, "read": read})
+    assert seen == [(5, "odd", "odd", None)] * 2

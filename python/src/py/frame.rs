@@ -553,7 +553,7 @@ impl VideoFrame {
             None => None,
         };
         slot.buffer()?;
-        let seqnum = slot
+        let (seqnum, ptr) = slot
             .with_buffer_mut(|b| {
                 let mut roi =
                     roi_model::add_region(b, label, rect, (width, height), confidence, None);
@@ -561,10 +561,13 @@ impl VideoFrame {
                     roi_model::detection_mut(&mut roi).set("extra_params_json", extra.as_str());
                 }
                 let seqnum = model::meta_seqnum::<roi_model::RoiMeta>(&roi);
-                crate::analytics::region_added(b, seqnum, slot.metadata()).map(|()| seqnum)
+                let ptr = &*roi as *const roi_model::RoiMeta;
+                crate::analytics::region_added(b, seqnum, slot.metadata()).map(|()| (seqnum, ptr))
             })?
             .map_err(PyRuntimeError::new_err)?;
-        Ok(RegionOfInterest::new(slot, seqnum))
+        // The new meta stays where it is (mirroring only adds records elsewhere):
+        // the region starts with its address cached.
+        Ok(RegionOfInterest::found(slot, seqnum, ptr))
     }
 
     /// Removes `region` from the frame. Raises `RuntimeError` if it is not on

@@ -135,14 +135,32 @@ impl RegionOfInterest {
         Ok(f(&roi))
     }
 
-    /// Runs `f` on the ROI meta for writing. `f` must not run Python code.
+    /// Runs `f` on the ROI meta for writing. `f` must not run Python code, and
+    /// must change the meta in place or append parameters, never remove or
+    /// replace a parameter structure: cached pointers stay valid across it
+    /// (see [`BufferSlot::with_buffer_mut_in_place`]).
     fn write<R>(&self, f: impl FnOnce(&mut RoiMeta) -> R) -> PyResult<R> {
         self.slot.buffer()?;
         let seqnum = self.seqnum;
-        self.slot.with_buffer_mut(|b| {
-            let mut roi = model::region_mut(b, seqnum).ok_or_else(region_removed)?;
-            Ok(f(&mut roi))
-        })?
+        let cached = self.cache.get::<RoiMeta>(&self.slot);
+        let (result, found) = self.slot.with_buffer_mut_in_place(|b| match cached {
+            Some(ptr) => {
+                // SAFETY: the meta was found on this buffer and nothing removed or
+                // moved a meta since (see PtrCache); the buffer is writable and
+                // borrowed exclusively for this closure, so the meta is too.
+                let roi = unsafe { &mut *(ptr as *mut RoiMeta) };
+                Ok::<_, PyErr>((f(roi), None))
+            }
+            None => {
+                let mut roi = model::region_mut(b, seqnum).ok_or_else(region_removed)?;
+                let ptr = &mut *roi as *mut RoiMeta as *const RoiMeta;
+                Ok((f(&mut roi), Some(ptr)))
+            }
+        })??;
+        if let Some(ptr) = found {
+            self.cache.set(&self.slot, ptr);
+        }
+        Ok(result)
     }
 
     fn param_tensor(&self, ptr: *const gst::ffi::GstStructure) -> Tensor {

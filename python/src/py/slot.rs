@@ -132,6 +132,25 @@ impl BufferSlot {
         // Any write may add, remove or replace metas and structures: pointers
         // cached before it are looked up again.
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.write_unchecked(f)
+    }
+
+    /// Like [`BufferSlot::with_buffer_mut`], for a write that removes, replaces or
+    /// moves no meta and no parameter structure: it only changes them in place or
+    /// adds new ones (setting a field, appending a parameter, moving a box). Such
+    /// a write keeps the pointers in every `PtrCache` valid, so they stay cached.
+    pub fn with_buffer_mut_in_place<R>(
+        &self,
+        f: impl FnOnce(&mut gst::BufferRef) -> R,
+    ) -> PyResult<R> {
+        if !self.is_writable()? {
+            return Err(self.not_writable());
+        }
+        self.write_unchecked(f)
+    }
+
+    /// Runs `f` on the buffer for writing; the caller checked that it is writable.
+    fn write_unchecked<R>(&self, f: impl FnOnce(&mut gst::BufferRef) -> R) -> PyResult<R> {
         let ptr = self.buffer.load(Ordering::Acquire);
         // SAFETY: the buffer is alive (checked by `is_writable` under the GIL, which
         // the caller holds throughout) and has a single reference, so a unique
@@ -208,7 +227,8 @@ fn in_writable_block(buffer: *mut gst::ffi::GstBuffer) -> bool {
 /// search through the buffer's metas.
 ///
 /// Only for slots the element owns during a callback: then every change to the
-/// buffer's metas goes through [`BufferSlot::with_buffer_mut`] (the buffer is
+/// buffer's metas goes through [`BufferSlot::with_buffer_mut`] or, for changes
+/// that free and move nothing, [`BufferSlot::with_buffer_mut_in_place`] (the buffer is
 /// reachable from Python only through gvarust objects, and a `frame.buffer()`
 /// wrapper makes it shared, so nothing else can remove a meta). Frames built
 /// from a PyGObject `Gst.Buffer` never cache: the application may change that

@@ -33,7 +33,9 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, 
 
 use super::errors::{audio_event_removed, InvalidatedError};
 use super::slot::{BufferSlot, PtrCache};
-use super::values::{field_quark, py_to_value, scalar_to_py, structure_to_dict, value_to_py};
+use super::values::{
+    field_quark, new_field_quark, py_to_value, scalar_to_py, structure_to_dict, value_to_py,
+};
 use crate::frame as model;
 use crate::region;
 use crate::tensor::{is_valid_structure_name, Layout, Precision, Tensor as TensorView};
@@ -352,46 +354,66 @@ impl Tensor {
         Ok(f(TensorView::from_structure(structure)))
     }
 
-    /// Runs `f` on the tensor's structure for writing. `f` must not run Python code.
+    /// Runs `f` on the tensor's structure for writing. `f` must not run Python
+    /// code. Tensor writes change the structure in place (fields, name), which
+    /// keeps cached pointers valid (see [`BufferSlot::with_buffer_mut_in_place`]).
     pub(crate) fn write<R>(&mut self, f: impl FnOnce(&mut TensorView) -> R) -> PyResult<R> {
-        match &mut self.source {
-            Source::Owned(s) => Ok(f(TensorView::from_structure_mut(s))),
+        let slot = match &mut self.source {
+            Source::Owned(s) => return Ok(f(TensorView::from_structure_mut(s))),
             Source::Borrowed(ptr) => {
                 // SAFETY: as in `read`: the caller's structure is alive, and writable as
                 // classic gstgva code writes it.
                 let structure = unsafe {
                     gst::StructureRef::from_glib_borrow_mut(*ptr as *mut gst::ffi::GstStructure)
                 };
-                Ok(f(TensorView::from_structure_mut(structure)))
+                return Ok(f(TensorView::from_structure_mut(structure)));
             }
-            Source::Meta { slot, seqnum } => {
-                let seqnum = *seqnum;
-                slot.buffer()?;
-                slot.with_buffer_mut(|b| {
-                    let mut meta = model::tensor_mut(b, seqnum).ok_or_else(tensor_removed)?;
-                    Ok(f(TensorView::from_structure_mut(meta.structure_mut())))
-                })?
-            }
-            Source::Param { slot, roi, ptr } => {
-                let (roi, ptr) = (*roi, *ptr as *const gst::ffi::GstStructure);
-                slot.buffer()?;
-                slot.with_buffer_mut(|b| {
-                    let mut roi = model::region_mut(b, roi).ok_or_else(region_removed)?;
-                    let s = region::param_by_ptr_mut(&mut roi, ptr).ok_or_else(tensor_removed)?;
-                    Ok(f(TensorView::from_structure_mut(s)))
-                })?
-            }
-            Source::EventParam { slot, event, ptr } => {
-                let (event, ptr) = (*event, *ptr as *const gst::ffi::GstStructure);
-                slot.buffer()?;
-                slot.with_buffer_mut(|b| {
+            Source::Meta { slot, .. }
+            | Source::Param { slot, .. }
+            | Source::EventParam { slot, .. } => slot.clone(),
+        };
+        slot.buffer()?;
+        let cached = self.cache.get::<gst::ffi::GstStructure>(&slot);
+        let source = &self.source;
+        let (result, found) = slot.with_buffer_mut_in_place(|b| {
+            let structure: *mut gst::ffi::GstStructure = match (cached, source) {
+                (Some(ptr), _) => ptr as *mut _,
+                (None, Source::Meta { seqnum, .. }) => model::tensor_mut(b, *seqnum)
+                    .ok_or_else(tensor_removed)?
+                    .structure_mut()
+                    .as_mut_ptr(),
+                (None, Source::Param { roi, ptr, .. }) => {
+                    let mut roi = model::region_mut(b, *roi).ok_or_else(region_removed)?;
+                    region::param_by_ptr_mut(&mut roi, *ptr as *const gst::ffi::GstStructure)
+                        .ok_or_else(tensor_removed)?
+                        .as_mut_ptr()
+                }
+                (None, Source::EventParam { event, ptr, .. }) => {
                     let mut event =
-                        model::audio_event_mut(b, event).ok_or_else(audio_event_removed)?;
-                    let s = event.param_by_ptr_mut(ptr).ok_or_else(tensor_removed)?;
-                    Ok(f(TensorView::from_structure_mut(s)))
-                })?
-            }
+                        model::audio_event_mut(b, *event).ok_or_else(audio_event_removed)?;
+                    event
+                        .param_by_ptr_mut(*ptr as *const gst::ffi::GstStructure)
+                        .ok_or_else(tensor_removed)?
+                        .as_mut_ptr()
+                }
+                (None, Source::Owned(_) | Source::Borrowed(_)) => unreachable!("handled above"),
+            };
+            // SAFETY: `structure` belongs to a meta of this buffer: found just now, or
+            // cached and still attached (nothing removed or moved a meta or structure
+            // since, see PtrCache). The buffer is writable and borrowed exclusively for
+            // this closure, and `f` runs no Python code, so the access is unique.
+            let view = unsafe { gst::StructureRef::from_glib_borrow_mut(structure) };
+            Ok::<_, PyErr>((
+                f(TensorView::from_structure_mut(view)),
+                cached
+                    .is_none()
+                    .then_some(structure as *const gst::ffi::GstStructure),
+            ))
+        })??;
+        if let Some(ptr) = found {
+            self.cache.set(&slot, ptr);
         }
+        Ok(result)
     }
 
     /// An owned copy of the structure.
@@ -592,7 +614,7 @@ impl Tensor {
                         };
                         if let Some(fields) = fields {
                             for (key, value) in fields.iter() {
-                                let key: String = key.extract()?;
+                                let key = key.cast_into::<PyString>()?;
                                 tensor.__setitem__(&key, &value)?;
                             }
                         }
@@ -605,7 +627,7 @@ impl Tensor {
         let mut tensor = Tensor::owned(structure);
         if let Some(fields) = fields {
             for (key, value) in fields.iter() {
-                let key: String = key.extract()?;
+                let key = key.cast_into::<PyString>()?;
                 tensor.__setitem__(&key, &value)?;
             }
         }
@@ -676,15 +698,22 @@ impl Tensor {
             Converted(PyResult<Bound<'py, PyAny>>),
             Copied(glib::Value),
         }
-        let Some(quark) = field_quark(key)? else {
-            return Ok(py.None().into_bound(py));
-        };
-        let found = self.read(|t| match t.value_by_quark(quark) {
-            None => Found::Missing,
-            Some(value) => match scalar_to_py(py, value) {
-                Some(converted) => Found::Converted(converted),
-                None => Found::Copied(value.clone()),
-            },
+        // A name without a quark can still be a field: GStreamer >= 1.26 names
+        // fields by GstIdStr and makes no quark for them.
+        let quark = field_quark(key)?;
+        let name = key.to_str()?;
+        let found = self.read(|t| {
+            let value: Option<&glib::Value> = match quark {
+                Some(quark) => t.value_by_quark(quark),
+                None => t.value(name).ok().map(|v| &**v),
+            };
+            match value {
+                None => Found::Missing,
+                Some(value) => match scalar_to_py(py, value) {
+                    Some(converted) => Found::Converted(converted),
+                    None => Found::Copied(value.clone()),
+                },
+            }
         })?;
         match found {
             Found::Missing => Ok(py.None().into_bound(py)),
@@ -697,16 +726,18 @@ impl Tensor {
     /// float -> DOUBLE, str -> STRING, bytes -> GVariant `ay`, list/tuple/numpy
     /// array -> GST_TYPE_ARRAY, dict -> nested structure. `dims` is always
     /// stored as an array of UINT.
-    fn __setitem__(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        check_field(key)?;
-        if key == "dims" {
+    fn __setitem__(&mut self, key: &Bound<'_, PyString>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = key.to_str()?;
+        check_field(name)?;
+        if name == "dims" {
             let dims: Vec<u32> = value.extract().map_err(|_| {
                 PyTypeError::new_err("dims must be a sequence of non-negative 32-bit ints")
             })?;
             return self.write(|t| t.set_dims(&dims));
         }
-        let converted = py_to_value(value, key)?;
-        self.write(|t| t.set_value(key, converted))
+        let converted = py_to_value(value, name)?;
+        let quark = new_field_quark(key)?;
+        self.write(|t| t.set_value_by_quark(quark, converted))
     }
 
     /// Removes field `key` (nothing happens when it is missing, as in gstgva).

@@ -57,12 +57,23 @@ pub fn scalar_to_py<'py>(
 }
 
 /// The GQuark of a field name given as a Python `str`, or `None` when no
-/// quark of that name exists (then no structure has such a field).
+/// quark of that name exists (then look the field up by name: GStreamer >=
+/// 1.26 names fields without making quarks).
 ///
 /// Keys are usually the same few string constants on every frame: a small
 /// cache keyed by the `str` object (held, so its address is not reused) skips
 /// GLib's locked quark table for them.
 pub(crate) fn field_quark(key: &Bound<'_, PyString>) -> PyResult<Option<glib::Quark>> {
+    cached_quark(key, false)
+}
+
+/// The GQuark of a field name given as a Python `str`, made if it does not
+/// exist yet (for setting a field); cached like [`field_quark`].
+pub(crate) fn new_field_quark(key: &Bound<'_, PyString>) -> PyResult<glib::Quark> {
+    Ok(cached_quark(key, true)?.expect("a made quark exists"))
+}
+
+fn cached_quark(key: &Bound<'_, PyString>, create: bool) -> PyResult<Option<glib::Quark>> {
     const SLOTS: usize = 32;
     type Entry = Option<(Py<PyString>, glib::Quark)>;
     static CACHE: std::sync::Mutex<[Entry; SLOTS]> = std::sync::Mutex::new([const { None }; SLOTS]);
@@ -82,8 +93,15 @@ pub(crate) fn field_quark(key: &Bound<'_, PyString>) -> PyResult<Option<glib::Qu
     let Ok(c_name) = std::ffi::CString::new(name) else {
         return Ok(None);
     };
-    // SAFETY: `c_name` is a NUL-terminated string; g_quark_try_string only reads it.
-    let raw = unsafe { glib::ffi::g_quark_try_string(c_name.as_ptr()) };
+    // SAFETY: `c_name` is a NUL-terminated string that both functions only read
+    // (g_quark_from_string copies it).
+    let raw = unsafe {
+        if create {
+            glib::ffi::g_quark_from_string(c_name.as_ptr())
+        } else {
+            glib::ffi::g_quark_try_string(c_name.as_ptr())
+        }
+    };
     if raw == 0 {
         // Not cached: a quark of this name may be made later.
         return Ok(None);
