@@ -283,7 +283,19 @@ impl RegionRow {
     pub fn of(buffer: &gst::BufferRef, roi: &RoiMeta) -> RegionRow {
         let r = rect(roi);
         let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-        let detection = detection(roi).map(crate::tensor::Tensor::from_structure);
+        // One walk over the parameters finds both structures (as `detection()`
+        // and `object_id()` do: the first of each name).
+        let (mut detection, mut tracking) = (None, None);
+        for s in roi.params() {
+            if detection.is_none() && has_name(s, DETECTION_NAME) {
+                detection = Some(crate::tensor::Tensor::from_structure(s));
+            } else if tracking.is_none() && has_name(s, OBJECT_ID_NAME) {
+                tracking = Some(crate::tensor::Tensor::from_structure(s));
+            }
+            if detection.is_some() && tracking.is_some() {
+                break;
+            }
+        }
         RegionRow {
             x: int(r.x),
             y: int(r.y),
@@ -295,7 +307,9 @@ impl RegionRow {
             label_id: detection.and_then(|d| d.label_id()).unwrap_or(Self::NONE),
             id: roi.id(),
             parent_id: crate::analytics::parent_id(buffer, roi).unwrap_or(Self::NONE),
-            object_id: object_id(roi).unwrap_or(Self::NONE),
+            object_id: tracking
+                .and_then(|t| crate::tensor::int_of(t.value_of(&ID)?))
+                .unwrap_or(Self::NONE),
         }
     }
 }
@@ -346,18 +360,28 @@ pub fn add_region_quark<'a>(
 
 /// The region's label (its `roi_type` quark string); `""` when unset or not valid UTF-8.
 pub fn label(roi: &RoiMeta) -> &'static str {
-    let ptr = roi as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
-    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `roi` is live.
-    // g_quark_to_string returns NULL for 0 or unknown quarks and otherwise an interned string
-    // that lives for the rest of the process.
+    quark_text(label_quark(roi))
+}
+
+/// The string of a raw quark; `""` for 0, unknown quarks or strings that are not UTF-8.
+pub fn quark_text(quark: u32) -> &'static str {
+    // SAFETY: g_quark_to_string returns NULL for 0 or unknown quarks and otherwise an
+    // interned string that lives for the rest of the process.
     unsafe {
-        let s = glib::ffi::g_quark_to_string((*ptr).roi_type);
+        let s = glib::ffi::g_quark_to_string(quark);
         if s.is_null() {
             ""
         } else {
             CStr::from_ptr(s).to_str().unwrap_or("")
         }
     }
+}
+
+/// The region's label as its raw quark (`roi_type`; 0 when unset).
+pub fn label_quark(roi: &RoiMeta) -> u32 {
+    let ptr = roi as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
+    // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `roi` is live.
+    unsafe { (*ptr).roi_type }
 }
 
 /// Sets the region's label (`roi_type`).
@@ -537,8 +561,12 @@ pub fn normalized_rect(roi: &RoiMeta) -> Option<(f64, f64, f64, f64)> {
 
 /// The tracking id: field `id` of the `object_id` parameter structure.
 pub fn object_id(roi: &RoiMeta) -> Option<i32> {
-    param(roi, OBJECT_ID_NAME).and_then(|s| crate::tensor::Tensor::from_structure(s).int("id"))
+    let tracking = crate::tensor::Tensor::from_structure(param(roi, OBJECT_ID_NAME)?);
+    crate::tensor::int_of(tracking.value_of(&ID)?)
 }
+
+/// The tracking id's field in the `object_id` structure.
+static ID: FieldName = FieldName::new("id");
 
 /// Sets the tracking id, creating the `object_id` parameter structure if absent.
 pub fn set_object_id(roi: &mut RoiMeta, id: i32) {

@@ -99,11 +99,14 @@ pub(crate) fn regions_labels<'py>(
     py: Python<'py>,
     buffer: &gst::BufferRef,
 ) -> PyResult<Bound<'py, PyList>> {
-    let labels: Vec<&'static str> = model::regions_with_seqnums(buffer)
+    let quarks: Vec<u32> = model::regions_with_seqnums(buffer)
         .iter()
-        .map(|(_, roi)| roi_model::label(roi))
+        .map(|(_, roi)| roi_model::label_quark(roi))
         .collect();
-    PyList::new(py, labels)
+    PyList::new(
+        py,
+        super::values::label_strs(py, quarks, roi_model::quark_text),
+    )
 }
 
 /// A per-box argument of `add_regions()`: one value for every box, or one each.

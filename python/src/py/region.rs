@@ -11,13 +11,14 @@ use std::sync::Arc;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::types::{PyList, PyString, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 
 use super::errors::InvalidatedError;
 use super::helpers::helpers;
 use super::slot::{BufferSlot, PtrCache};
 use super::tensor::{check_name, Tensor};
+use super::values::label_strs;
 use crate::frame as model;
 use crate::region::{self, RoiMeta};
 
@@ -187,8 +188,10 @@ impl RegionOfInterest {
     }
 
     /// The label (the meta's `roi_type` quark string; `""` when unset).
-    fn label(&self) -> PyResult<&'static str> {
-        self.read(region::label)
+    fn label<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        let quark = self.read(region::label_quark)?;
+        let mut strs = label_strs(py, [quark], region::quark_text);
+        Ok(strs.pop().expect("one label per quark"))
     }
 
     /// The detection confidence, or `None` without a detection structure or field.

@@ -56,6 +56,39 @@ pub fn scalar_to_py<'py>(
     }
 }
 
+/// The `str`s of region labels, given as their quarks (`text` gives the
+/// string of a quark). Labels are quarks, whose strings never change, and the
+/// same few repeat on every frame, so their `str` objects are kept (a small
+/// cache by quark) instead of decoded and allocated on every read.
+pub(crate) fn label_strs<'py>(
+    py: Python<'py>,
+    quarks: impl IntoIterator<Item = u32>,
+    text: impl Fn(u32) -> &'static str,
+) -> Vec<Bound<'py, PyString>> {
+    const SLOTS: usize = 64;
+    type Entry = Option<(u32, Py<PyString>)>;
+    static CACHE: std::sync::Mutex<[Entry; SLOTS]> = std::sync::Mutex::new([const { None }; SLOTS]);
+    // Making a str runs no Python code, so holding the lock meanwhile is safe; a
+    // replaced str is released under it too (freeing a str runs none either).
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    quarks
+        .into_iter()
+        .map(|quark| {
+            let slot = quark as usize % SLOTS;
+            if let Some((cached, string)) = &cache[slot] {
+                if *cached == quark {
+                    return string.bind(py).clone();
+                }
+            }
+            let string = PyString::new(py, text(quark));
+            cache[slot] = Some((quark, string.clone().unbind()));
+            string
+        })
+        .collect()
+}
+
 /// The GQuark of a field name given as a Python `str`, or `None` when no
 /// quark of that name exists (then look the field up by name: GStreamer >=
 /// 1.26 names fields without making quarks).
