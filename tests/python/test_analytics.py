@@ -237,3 +237,55 @@ def test_free_standing_tensor_from_a_structure():
     t = Tensor(s)
     assert t.name() == "age" and t.label() == "30" and t.type() == "classification_result"
     assert t.get_structure().get_value("confidence") == 0.5
+
+
+def _non_utf8_quark(raw):
+    """A quark whose string is not UTF-8 (C code can make one; Python's API cannot)."""
+    import ctypes
+
+    glib = ctypes.CDLL("libglib-2.0.so.0")
+    glib.g_quark_from_string.restype = ctypes.c_uint32
+    glib.g_quark_from_string.argtypes = [ctypes.c_char_p]
+    return glib.g_quark_from_string(raw)
+
+
+def test_unknown_record_types_and_non_utf8_labels_read_as_sensible_values():
+    buffer = Gst.Buffer.new_allocate(None, 64 * 48 * 4, None)
+    rmeta = GstAnalytics.buffer_add_analytics_relation_meta(buffer)
+    ok, car = rmeta.add_od_mtd(GLib.quark_from_string("car"), 1, 2, 8, 8, 0.75)
+    assert ok
+    # A record type gvarust does not read (segmentation), related to the car.
+    mask = Gst.Buffer.new_allocate(None, 8 * 8, None)
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import GstVideo
+
+    GstVideo.buffer_add_video_meta(mask, 0, GstVideo.VideoFormat.GRAY8, 8, 8)
+    ok, segmentation = rmeta.add_segmentation_mtd(mask, GstAnalytics.SegmentationType.SEMANTIC, [1], 0, 0, 8, 8)
+    assert ok
+    assert rmeta.set_relation(GstAnalytics.RelTypes.CONTAIN, car.id, segmentation.id)
+    # A label that is not UTF-8.
+    ok, odd = rmeta.add_od_mtd(_non_utf8_quark(b"\xff\xfeodd"), 10, 10, 4, 4, 0.5)
+    assert ok
+    frame = VideoFrame(buffer, caps=Gst.Caps.from_string(CAPS))
+    regions = list(frame.regions())
+    assert [(r.label(), tuple(r.rect())) for r in regions] == [("car", (1, 2, 8, 8)), ("", (10, 10, 4, 4))]
+    assert frame.regions_labels() == ["car", ""]
+    assert list(frame.regions_array()["x"]) == [1, 10]
+    # The export stays strict JSON with the odd label read as "".
+    objects = json.loads(frame.to_json())["objects"]
+    assert [o.get("roi_type") for o in objects] == ["car", None], "gvametaconvert leaves out an empty roi_type"
+
+
+def test_the_metadata_keyword_chooses_per_frame():
+    caps = Gst.Caps.from_string(CAPS)
+    gva = Gst.Buffer.new_allocate(None, 64 * 48 * 4, None)
+    VideoFrame(gva, caps=caps, metadata="gva").add_region(1, 1, 2, 2, label="x")
+    assert GstAnalytics.buffer_get_analytics_relation_meta(gva) is None
+    gvarust.set_metadata("gva")
+    try:
+        both = Gst.Buffer.new_allocate(None, 64 * 48 * 4, None)
+        VideoFrame(both, caps=caps, metadata="both").add_region(1, 1, 2, 2, label="x")
+    finally:
+        gvarust.set_metadata("both")
+    _, recs = records(both)
+    assert [v[1] for v in recs.values()] == ["x"]

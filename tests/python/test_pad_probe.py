@@ -159,6 +159,21 @@ def test_wrong_argument_types_are_type_errors():
     assert gstgva.VideoFrame is VideoFrame and RegionOfInterest and Tensor
 
 
+def test_the_metadata_keyword_takes_known_names_only():
+    buffer = Gst.Buffer.new_allocate(None, 64 * 48 * 4, None)
+    caps = Gst.Caps.from_string(CAPS)
+    frame = VideoFrame(buffer, caps=caps, metadata="gva")
+    frame.add_region(1, 1, 2, 2, label="x")
+    assert [r.label() for r in frame.regions()] == ["x"]
+    with pytest.raises(ValueError, match='unknown metadata "gvs"'):
+        VideoFrame(buffer, caps=caps, metadata="gvs")
+    with pytest.raises(TypeError):
+        VideoFrame(buffer, None, caps, "gva")  # keyword only
+    if not gvarust.ANALYTICS:
+        with pytest.raises(ValueError, match="needs a build with GstAnalytics"):
+            VideoFrame(buffer, caps=caps, metadata="both")
+
+
 @pytest.mark.parametrize("order", ["package-first", "element-first"])
 def test_package_and_element_work_in_both_import_orders(order):
     script = textwrap.dedent(

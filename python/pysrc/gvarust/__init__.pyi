@@ -207,6 +207,8 @@ class VideoFrame(Frame):
         buffer: Gst.Buffer,
         video_info: Optional[Union[GstVideo.VideoInfo, Gst.Caps]] = None,
         caps: Optional[Gst.Caps] = None,
+        *,
+        metadata: Optional[str] = None,
     ) -> None: ...
     @property
     def width(self) -> int: ...

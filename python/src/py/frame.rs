@@ -314,16 +314,26 @@ impl VideoFrame {
     /// else from `caps` (a `Gst.Caps`), else from the buffer's `GstVideoMeta`;
     /// without any, only metadata and messages work. A `Gst.Caps` passed as the
     /// second argument is taken as `caps`, so DL Streamer's documented
-    /// `VideoFrame(buffer, caps)` works too.
+    /// `VideoFrame(buffer, caps)` works too. `metadata` (`"gva"` or `"both"`)
+    /// chooses this frame's metadata, as `set_metadata()` does for every frame
+    /// built afterwards (its default when not given).
     #[new]
-    #[pyo3(signature = (buffer, video_info=None, caps=None))]
+    #[pyo3(signature = (buffer, video_info=None, caps=None, *, metadata=None))]
     fn py_new(
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
         video_info: Option<&Bound<'_, PyAny>>,
         caps: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&str>,
     ) -> PyResult<PyClassInitializer<Self>> {
+        let mode = metadata
+            .map(crate::analytics::MetadataMode::from_nick)
+            .transpose()
+            .map_err(PyValueError::new_err)?;
         let slot = BufferSlot::from_py_buffer(buffer)?;
+        if let Some(mode) = mode {
+            slot.set_metadata(mode);
+        }
         let mut video_info = video_info.filter(|i| !i.is_none());
         let mut caps = caps.filter(|c| !c.is_none());
         if let Some(info) = video_info {
