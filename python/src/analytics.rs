@@ -29,6 +29,10 @@ pub enum MetadataMode {
     /// Region metas plus GstAnalytics records mirroring them (DL Streamer 2025.2); records
     /// without a region meta are read as regions. Only on builds with the `analytics` feature.
     Both,
+    /// GstAnalytics records only: frames work as in [`Both`](Self::Both) while code uses
+    /// them, and [`finish_frame`] then removes the region metas that mirror records, so only
+    /// the records travel on. Only on builds with the `analytics` feature.
+    Analytics,
 }
 
 impl MetadataMode {
@@ -47,11 +51,12 @@ impl MetadataMode {
         cfg!(feature = "analytics")
     }
 
-    /// The mode's name: `"gva"` or `"both"`.
+    /// The mode's name: `"gva"`, `"both"` or `"analytics"`.
     pub const fn nick(self) -> &'static str {
         match self {
             MetadataMode::Gva => "gva",
             MetadataMode::Both => "both",
+            MetadataMode::Analytics => "analytics",
         }
     }
 
@@ -60,21 +65,55 @@ impl MetadataMode {
         match nick {
             "gva" => Ok(MetadataMode::Gva),
             "both" if Self::analytics_available() => Ok(MetadataMode::Both),
-            "both" => Err(
-                "metadata \"both\" needs a build with GstAnalytics (GStreamer >= 1.24, \
+            "analytics" if Self::analytics_available() => Ok(MetadataMode::Analytics),
+            "both" | "analytics" => Err(format!(
+                "metadata {nick:?} needs a build with GstAnalytics (GStreamer >= 1.24, \
                  cargo feature `analytics`); this build has \"gva\" only"
-                    .into(),
-            ),
+            )),
             other => Err(format!(
-                "unknown metadata {other:?} (expected \"gva\" or \"both\")"
+                "unknown metadata {other:?} (expected \"gva\", \"both\" or \"analytics\")"
             )),
         }
     }
 
     /// Whether GstAnalytics records are written and read.
     pub const fn mirrors(self) -> bool {
-        matches!(self, MetadataMode::Both) && Self::analytics_available()
+        matches!(self, MetadataMode::Both | MetadataMode::Analytics) && Self::analytics_available()
     }
+
+    /// The mode as a small number (for atomics), the inverse of [`MetadataMode::from_u8`].
+    pub const fn as_u8(self) -> u8 {
+        match self {
+            MetadataMode::Gva => 0,
+            MetadataMode::Both => 1,
+            MetadataMode::Analytics => 2,
+        }
+    }
+
+    /// The mode of [`MetadataMode::as_u8`]; unknown numbers are [`Gva`](Self::Gva).
+    pub const fn from_u8(value: u8) -> MetadataMode {
+        match value {
+            1 => MetadataMode::Both,
+            2 => MetadataMode::Analytics,
+            _ => MetadataMode::Gva,
+        }
+    }
+}
+
+/// What a frame does when the code using it is done with it (the element: after the
+/// callback; a pad probe: at the end of its writable block): in
+/// [`MetadataMode::Analytics`], each region meta that mirrors an OD record is removed, after
+/// its classifications that have no Cls record yet (a parameter structure with a string
+/// `label`, such as one filled in after `add_tensor("name")`) got one. Parameter structures
+/// that are not classifications, detections or tracking ids go with the region meta. Returns
+/// how many region metas were removed.
+pub fn finish_frame(buffer: &mut gst::BufferRef, mode: MetadataMode) -> Result<usize, String> {
+    #[cfg(feature = "analytics")]
+    if mode == MetadataMode::Analytics {
+        return strip_mirrored_regions(buffer).map_err(|e| e.to_string());
+    }
+    let _ = (buffer, mode);
+    Ok(0)
 }
 
 impl Default for MetadataMode {
@@ -727,6 +766,38 @@ mod imp {
             }
         }
         Ok(map)
+    }
+
+    /// Removes the region metas that mirror OD records, first giving each labelled
+    /// classification parameter without a Cls record of that label one (see
+    /// [`super::finish_frame`]). Returns how many region metas were removed.
+    pub fn strip_mirrored_regions(buffer: &mut gst::BufferRef) -> Result<usize, AnalyticsError> {
+        type Mirrored = (u64, u32, Vec<(String, f64)>);
+        let mirrored: Vec<Mirrored> = crate::frame::regions_with_seqnums(buffer)
+            .iter()
+            .filter_map(|(seqnum, roi)| {
+                let od = od_for_region(buffer, roi)?;
+                let classes = region::tensors(roi)
+                    .map(crate::tensor::Tensor::from_structure)
+                    .filter(|t| !t.is_detection())
+                    .filter_map(|t| Some((t.label()?.to_owned(), t.confidence().unwrap_or(0.0))))
+                    .collect();
+                Some((*seqnum, od.id, classes))
+            })
+            .collect();
+        for (seqnum, od, classes) in &mirrored {
+            let existing: Vec<String> = classifications(buffer, *od)
+                .into_iter()
+                .flat_map(|c| c.classes.into_iter().map(|(label, _)| label))
+                .collect();
+            for (label, confidence) in classes {
+                if !existing.contains(label) {
+                    add_classification(buffer, *od, label, *confidence)?;
+                }
+            }
+            crate::frame::remove_region(buffer, *seqnum);
+        }
+        Ok(mirrored.len())
     }
 
     /// Reads the records into region metas (see the module docs): returns how many region

@@ -304,13 +304,16 @@ impl ObjectImpl for GvaRust {
                 glib::ParamSpecEnum::builder_with_default("metadata", Metadata::default())
                     .nick("Metadata")
                     .blurb(if gvarust_meta::analytics::MetadataMode::analytics_available() {
-                        "Which metadata regions are: gva (region metas and their parameters only) or \
+                        "Which metadata regions are: gva (region metas and their parameters only), \
                          both (default: region metas mirrored to GstAnalytics records as DL Streamer \
-                         2025.2 does; records without region meta are read as regions)"
+                         2025.2 does; records without region meta are read as regions) or analytics \
+                         (records only: the callback sees regions as with both, then the region metas \
+                         that mirror records are removed; classifications become records, other \
+                         parameter structures of those regions are dropped)"
                     } else {
                         "Which metadata regions are: gva (region metas and their parameters; the only \
-                         choice of this build, made without GstAnalytics) or both (needs a build with \
-                         GStreamer >= 1.24 and the `analytics` feature)"
+                         choice of this build, made without GstAnalytics); both and analytics (records) \
+                         need a build with GStreamer >= 1.24 and the `analytics` feature"
                     })
                     .mutable_ready()
                     .build(),

@@ -61,6 +61,11 @@ pub enum Metadata {
         nick = "both"
     )]
     Both = 1,
+    #[enum_value(
+        name = "Analytics: GstAnalytics records only; region metas are removed after the callback (GStreamer >= 1.24 builds)",
+        nick = "analytics"
+    )]
+    Analytics = 2,
 }
 
 impl Default for Metadata {
@@ -74,6 +79,7 @@ impl From<gvarust_meta::analytics::MetadataMode> for Metadata {
         match mode {
             gvarust_meta::analytics::MetadataMode::Gva => Metadata::Gva,
             gvarust_meta::analytics::MetadataMode::Both => Metadata::Both,
+            gvarust_meta::analytics::MetadataMode::Analytics => Metadata::Analytics,
         }
     }
 }
@@ -84,6 +90,7 @@ impl Metadata {
         match self {
             Metadata::Gva => gvarust_meta::analytics::MetadataMode::Gva,
             Metadata::Both => gvarust_meta::analytics::MetadataMode::Both,
+            Metadata::Analytics => gvarust_meta::analytics::MetadataMode::Analytics,
         }
     }
 }

@@ -383,6 +383,9 @@ impl Callback {
         let slot = BufferSlot::new(buffer);
         slot.set_metadata(metadata);
         let outcome = self.call_with_slot(py, kind, &slot);
+        if let Err(reason) = slot.finish() {
+            gst::warning!(crate::CAT, "metadata \"analytics\": {reason}");
+        }
         // The buffer moves on after this: nothing Python kept may reach it.
         slot.invalidate();
         outcome

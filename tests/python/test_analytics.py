@@ -289,3 +289,84 @@ def test_the_metadata_keyword_chooses_per_frame():
         gvarust.set_metadata("both")
     _, recs = records(both)
     assert [v[1] for v in recs.values()] == ["x"]
+
+
+def _region_metas(buffer):
+    """The region metas on `buffer`, as (label, rect), read as "gva" (no records imported)."""
+    frame = VideoFrame(buffer, caps=Gst.Caps.from_string(CAPS), metadata="gva")
+    return [(r.label(), tuple(r.rect())) for r in frame.regions()]
+
+
+def test_metadata_analytics_leaves_records_only(callback):
+    seen = []
+
+    def probe(pad, info):
+        buffer = info.get_buffer()
+        _, recs = records(buffer)
+        seen.append((_region_metas(buffer), sorted(recs.values(), key=str)))
+        return Gst.PadProbeReturn.OK
+
+    run_with_probes(
+        f"videotestsrc num-buffers=2 ! {CAPS} ! gvarust metadata=analytics "
+        f"module={callback('analytics_only.py')} ! identity name=p ! fakesink",
+        {"p": probe},
+    )
+    want = sorted([("od", "car", (20, 10, 30, 30), 0.8), ("cls", "red", 0.7), ("tracking", 5)], key=str)
+    assert seen == [([], want)] * 2
+
+
+def test_analytics_in_a_pad_probe_finishes_at_the_end_of_the_writable_block():
+    seen = []
+
+    def writer(pad, info):
+        with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
+            frame = VideoFrame(buffer, caps=pad.get_current_caps(), metadata="analytics")
+            roi = frame.add_region(4, 4, 8, 8, label="dog", confidence=0.6)
+            roi.add_tensor("breed")["label"] = "terrier"
+            inside = _region_metas(buffer)
+        seen.append(inside)
+        return Gst.PadProbeReturn.OK
+
+    def reader(pad, info):
+        with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
+            before = _region_metas(buffer)
+            # Reading records as regions writes region metas: a writable block.
+            frame = VideoFrame(buffer, caps=pad.get_current_caps(), metadata="both")
+            regions = list(frame.regions())
+            labels = [[t.label() for t in r.tensors() if not t.is_detection()] for r in regions]
+            seen.append((before, [r.label() for r in regions], labels))
+        return Gst.PadProbeReturn.OK
+
+    run_with_probes(
+        f"videotestsrc num-buffers=1 ! {CAPS} ! identity name=w ! identity name=r ! fakesink",
+        {"w": writer, "r": reader},
+    )
+    inside, (before, labels, tensors) = seen
+    assert inside == [("dog", (4, 4, 8, 8))], "inside the block the region meta is there"
+    assert before == [], "after the block only the records remain"
+    # A "both" reader reads the records back as a region with its classification.
+    assert labels == ["dog"] and tensors == [["terrier"]]
+
+
+def test_set_metadata_analytics_is_the_probe_default_until_changed():
+    gvarust.set_metadata("analytics")
+    try:
+        assert gvarust.metadata() == "analytics"
+        buffer = Gst.Buffer.new_allocate(None, 64 * 48 * 4, None)
+        with GST_PAD_PROBE_INFO_BUFFER(_Info(buffer)) as writable:
+            VideoFrame(writable, caps=Gst.Caps.from_string(CAPS)).add_region(1, 1, 2, 2, label="x")
+        assert _region_metas(buffer) == []
+        _, recs = records(buffer)
+        assert [v[1] for v in recs.values()] == ["x"]
+    finally:
+        gvarust.set_metadata("both")
+
+
+class _Info:
+    """A stand-in for Gst.PadProbeInfo carrying `buffer` (as in a probe, with a second owner)."""
+
+    def __init__(self, buffer):
+        self._buffer = buffer
+
+    def get_buffer(self):
+        return self._buffer

@@ -170,8 +170,11 @@ def test_the_metadata_keyword_takes_known_names_only():
     with pytest.raises(TypeError):
         VideoFrame(buffer, None, caps, "gva")  # keyword only
     if not gvarust.ANALYTICS:
-        with pytest.raises(ValueError, match="needs a build with GstAnalytics"):
-            VideoFrame(buffer, caps=caps, metadata="both")
+        for mode in ("both", "analytics"):
+            with pytest.raises(ValueError, match=f'metadata "{mode}" needs a build with GstAnalytics'):
+                VideoFrame(buffer, caps=caps, metadata=mode)
+            with pytest.raises(ValueError, match="needs a build with GstAnalytics"):
+                gvarust.set_metadata(mode)
 
 
 @pytest.mark.parametrize("order", ["package-first", "element-first"])

@@ -314,9 +314,9 @@ impl VideoFrame {
     /// else from `caps` (a `Gst.Caps`), else from the buffer's `GstVideoMeta`;
     /// without any, only metadata and messages work. A `Gst.Caps` passed as the
     /// second argument is taken as `caps`, so DL Streamer's documented
-    /// `VideoFrame(buffer, caps)` works too. `metadata` (`"gva"` or `"both"`)
-    /// chooses this frame's metadata, as `set_metadata()` does for every frame
-    /// built afterwards (its default when not given).
+    /// `VideoFrame(buffer, caps)` works too. `metadata` (`"gva"`, `"both"` or
+    /// `"analytics"`) chooses this frame's metadata, as `set_metadata()` does for
+    /// every frame built afterwards (its default when not given).
     #[new]
     #[pyo3(signature = (buffer, video_info=None, caps=None, *, metadata=None))]
     fn py_new(

@@ -84,11 +84,14 @@ pub fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// Chooses the metadata of frames built from now on from PyGObject buffers (pad
-/// probes): `"gva"` (region metas and their parameters only) or `"both"` (region
+/// probes): `"gva"` (region metas and their parameters only), `"both"` (region
 /// metas mirrored to GstAnalytics records, as DL Streamer 2025.2; the default
-/// where `gvarust.ANALYTICS` is true). Raises `ValueError` for another name, or
-/// for `"both"` in a build without GstAnalytics. Frames handed to a `gvarust`
-/// element's callback follow the element's `metadata` property instead.
+/// where `gvarust.ANALYTICS` is true) or `"analytics"` (records only: frames work
+/// as with `"both"`, and when a `GST_PAD_PROBE_INFO_BUFFER`/`TRANSFORM_IP_BUFFER`
+/// block ends, the region metas that mirror records are removed, their
+/// classifications kept as records). Raises `ValueError` for another name, or
+/// for `"both"`/`"analytics"` in a build without GstAnalytics. Frames handed to a
+/// `gvarust` element's callback follow the element's `metadata` property instead.
 #[pyfunction]
 fn set_metadata(mode: &str) -> PyResult<()> {
     let mode = crate::analytics::MetadataMode::from_nick(mode)
@@ -97,8 +100,8 @@ fn set_metadata(mode: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// The metadata choice of frames built from PyGObject buffers: `"gva"` or `"both"`
-/// (see `set_metadata()`).
+/// The metadata choice of frames built from PyGObject buffers: `"gva"`, `"both"`
+/// or `"analytics"` (see `set_metadata()`).
 #[pyfunction]
 fn metadata() -> &'static str {
     slot::default_metadata().nick()

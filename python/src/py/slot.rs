@@ -8,7 +8,7 @@
 //!
 //! This module imports none of the classes: every class imports it.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
@@ -31,30 +31,21 @@ pub struct BufferSlot {
     owner: Option<Py<PyAny>>,
     /// Bumped by every write through this slot; see [`PtrCache`].
     generation: AtomicU64,
-    /// Whether frames over this buffer mirror regions to GstAnalytics records
-    /// ([`MetadataMode::Both`]).
-    mirrors: AtomicBool,
+    /// Which metadata frames over this buffer write and read ([`MetadataMode::as_u8`]).
+    mode: AtomicU8,
 }
 
 /// The metadata choice of frames built from PyGObject buffers (`gvarust.set_metadata()`).
-static PROBE_MIRRORS: AtomicBool = AtomicBool::new(MetadataMode::build_default().mirrors());
+static PROBE_MODE: AtomicU8 = AtomicU8::new(MetadataMode::build_default().as_u8());
 
 /// The metadata choice of frames built from PyGObject buffers from now on.
 pub fn set_default_metadata(mode: MetadataMode) {
-    PROBE_MIRRORS.store(mode.mirrors(), Ordering::Relaxed);
+    PROBE_MODE.store(mode.as_u8(), Ordering::Relaxed);
 }
 
 /// The metadata choice of frames built from PyGObject buffers.
 pub fn default_metadata() -> MetadataMode {
-    mode_of(PROBE_MIRRORS.load(Ordering::Relaxed))
-}
-
-fn mode_of(mirrors: bool) -> MetadataMode {
-    if mirrors {
-        MetadataMode::Both
-    } else {
-        MetadataMode::Gva
-    }
+    MetadataMode::from_u8(PROBE_MODE.load(Ordering::Relaxed))
 }
 
 impl BufferSlot {
@@ -65,18 +56,45 @@ impl BufferSlot {
             buffer: AtomicPtr::new(buffer.as_mut_ptr()),
             owner: None,
             generation: AtomicU64::new(0),
-            mirrors: AtomicBool::new(false),
+            mode: AtomicU8::new(MetadataMode::Gva.as_u8()),
         })
     }
 
     /// Which metadata frames over this slot write and read (see [`MetadataMode`]).
     pub fn metadata(&self) -> MetadataMode {
-        mode_of(self.mirrors.load(Ordering::Relaxed))
+        MetadataMode::from_u8(self.mode.load(Ordering::Relaxed))
     }
 
-    /// Sets which metadata frames over this slot write and read.
+    /// Sets which metadata frames over this slot write and read. For a slot over a
+    /// PyGObject buffer, [`MetadataMode::Analytics`] also marks the buffer, so the
+    /// writable block it is in finishes it on exit.
     pub fn set_metadata(&self, mode: MetadataMode) {
-        self.mirrors.store(mode.mirrors(), Ordering::Relaxed);
+        self.mode.store(mode.as_u8(), Ordering::Relaxed);
+        if self.owner.is_some() && mode == MetadataMode::Analytics {
+            let ptr = self.buffer.load(Ordering::Acquire);
+            let mut marked = analytics_buffers();
+            if !ptr.is_null() && !marked.contains(&(ptr as usize)) {
+                marked.push(ptr as usize);
+            }
+        }
+    }
+
+    /// What the element does once its callback returned: finishes the frame's
+    /// metadata ([`crate::analytics::finish_frame`]) if the buffer can be written.
+    /// Returns how many region metas were removed, or why it failed.
+    pub fn finish(&self) -> Result<usize, String> {
+        let mode = self.metadata();
+        if mode != MetadataMode::Analytics {
+            return Ok(0);
+        }
+        match self.with_buffer_mut(|b| crate::analytics::finish_frame(b, mode)) {
+            Ok(result) => result,
+            Err(_) => Err(
+                "the buffer is shared (a Gst.Buffer from frame.buffer() is still \
+                           referenced), so its region metas stay next to the records"
+                    .into(),
+            ),
+        }
     }
 
     /// A slot over the buffer of a PyGObject `Gst.Buffer`, valid while the
@@ -87,7 +105,7 @@ impl BufferSlot {
             buffer: AtomicPtr::new(ptr),
             owner: Some(buffer.clone().unbind()),
             generation: AtomicU64::new(0),
-            mirrors: AtomicBool::new(PROBE_MIRRORS.load(Ordering::Relaxed)),
+            mode: AtomicU8::new(PROBE_MODE.load(Ordering::Relaxed)),
         }))
     }
 
@@ -220,6 +238,32 @@ pub(crate) fn leave_writable_block(buffer: *mut gst::ffi::GstBuffer) {
 
 fn in_writable_block(buffer: *mut gst::ffi::GstBuffer) -> bool {
     writable_blocks().contains(&(buffer as usize))
+}
+
+/// PyGObject buffers (addresses) that a frame in [`MetadataMode::Analytics`] was built
+/// over, to be finished when their writable block ends.
+static ANALYTICS_BUFFERS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+fn analytics_buffers() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    // Every critical section is one push, removal or search.
+    ANALYTICS_BUFFERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether `buffer` is to be finished in [`MetadataMode::Analytics`] at the end of its
+/// writable block: a frame over it chose that mode (the mark is consumed), or it is the
+/// default of frames built from PyGObject buffers.
+pub(crate) fn take_analytics_mark(buffer: *mut gst::ffi::GstBuffer) -> bool {
+    let mut marked = analytics_buffers();
+    let was_marked = match marked.iter().position(|&b| b == buffer as usize) {
+        Some(i) => {
+            marked.swap_remove(i);
+            true
+        }
+        None => false,
+    };
+    was_marked || default_metadata() == MetadataMode::Analytics
 }
 
 /// A meta or structure pointer found on a slot's buffer, reused while no write

@@ -10,7 +10,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use super::pygobject::buffer_pointer;
-use super::slot::{enter_writable_block, leave_writable_block};
+use super::slot::{enter_writable_block, leave_writable_block, take_analytics_mark};
+use crate::analytics::MetadataMode;
 
 /// Context manager that makes a PyGObject `Gst.Buffer` writable for its block.
 #[pyclass(module = "gvarust.util")]
@@ -52,9 +53,23 @@ impl WritableBuffer {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&mut self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&mut self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        let mut finished = Ok(0);
         if let Some(address) = self.entered.take() {
-            leave_writable_block(address as *mut gst::ffi::GstBuffer);
+            let ptr = address as *mut gst::ffi::GstBuffer;
+            leave_writable_block(ptr);
+            // Frames in "analytics" metadata leave only the records (see finish_frame),
+            // while the buffer is still writable.
+            // SAFETY: the buffer is alive (held by its other owner through the block);
+            // is_writable only reads its refcount and flags.
+            if take_analytics_mark(ptr)
+                && unsafe { gst::ffi::gst_mini_object_is_writable(ptr.cast()) } != 0
+            {
+                // SAFETY: writable means this is the only reference in use, and the
+                // mutable view ends with this statement.
+                let buffer = unsafe { gst::BufferRef::from_mut_ptr(ptr) };
+                finished = crate::analytics::finish_frame(buffer, MetadataMode::Analytics);
+            }
         }
         if let Some(address) = self.dropped.take() {
             if address != 0 {
@@ -64,7 +79,13 @@ impl WritableBuffer {
                 unsafe { gst::ffi::gst_mini_object_ref(address as *mut gst::ffi::GstMiniObject) };
             }
         }
-        false
+        finished.map_err(|reason| {
+            PyRuntimeError::new_err(format!(
+                "leaving the writable block: the metadata \"analytics\" frame could not be \
+                 finished: {reason}"
+            ))
+        })?;
+        Ok(false)
     }
 }
 
