@@ -187,6 +187,21 @@ def load_callback(path, name):
     return module
 
 
+def load_classic_gstgva(directory):
+    """DL Streamer's own `gstgva` package from `directory`, imported as `gstgva_classic` so
+    that it does not collide with the gvarust package's `gstgva`."""
+    import importlib.util
+
+    init = pathlib.Path(directory) / "gstgva" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        "gstgva_classic", init, submodule_search_locations=[str(init.parent)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gstgva_classic"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def gvarust(module, **props):
     parts = [f"gvarust module={HERE / module}"]
     for key, value in props.items():
@@ -389,6 +404,7 @@ class MetadataHeavy(Scenario):
         "gvarust-bulk": "gvarust callback, bulk: `frame.regions_array()` only (`meta_read_bulk.py`)",
         "probe-introspection": "PyGObject pad probe, GstVideo introspection",
         "probe-package": "PyGObject pad probe, gvarust package (`VideoFrame`)",
+        "probe-classic": "PyGObject pad probe, DL Streamer's classic gstgva (ctypes, `--classic-gstgva`)",
     }
 
     def config(self, args):
@@ -398,6 +414,7 @@ class MetadataHeavy(Scenario):
             "width": 320,
             "height": 240,
             "package_path": args.package_path,
+            "classic_path": args.classic_gstgva,
         }
 
     def measure(self, runner, cfg):
@@ -426,6 +443,14 @@ class MetadataHeavy(Scenario):
         package_origin = getattr(package, "__file__", None) if package is not None else None
 
         read_introspection = meta_common.make_introspection_reader()
+        classic = None
+        if cfg.get("classic_path"):
+            classic = load_classic_gstgva(cfg["classic_path"])
+        else:
+            missing["probe-classic"] = (
+                "no --classic-gstgva DIR (a directory holding DL Streamer's `gstgva` package, e.g. "
+                "`python/` of a DL Streamer checkout up to 2024.x); the bench installs nothing"
+            )
 
         def introspection_probe(pad, info):
             read_introspection(info.get_buffer())
@@ -459,6 +484,13 @@ class MetadataHeavy(Scenario):
         }
         if package is not None:
             variants["probe-package"] = (variant("identity name=probed", on_probed(package_probe)), n)
+        if classic is not None:
+
+            def classic_probe(pad, info):
+                meta_common.read_frame(classic.VideoFrame(info.get_buffer(), caps=pad.get_current_caps()))
+                return Gst.PadProbeReturn.OK
+
+            variants["probe-classic"] = (variant("identity name=probed", on_probed(classic_probe)), n)
 
         # Correctness first: every reader reads the same values, and the values the writer wrote.
         check_n = min(n, 30)
@@ -555,7 +587,12 @@ class MetadataHeavy(Scenario):
                 f"The bulk reader reads only the region rows (its checksum covers confidences and rects). "
                 f"Its cost is within the noise of the wall-clock difference ({fmt(cost['gvarust-bulk'])} us/frame "
                 f"over baseline), so it is compared by its callback-mean-us ({fmt(bulk_callback)} us, frame object "
-                f"included): the introspection probe's cost over baseline is {probe / bulk_callback:.0f}x that."
+                f"included): the introspection probe's cost over baseline is {probe / bulk_callback:.0f}x that"
+                + (
+                    f", DL Streamer's classic gstgva's {cost['probe-classic'] / bulk_callback:.0f}x."
+                    if cost.get("probe-classic")
+                    else "."
+                )
             )
         tables = [(f"Scenario 2: {self.title}", header, rows, notes)]
         calls = result.get("calls")
@@ -897,6 +934,7 @@ def parse_args(argv):
     parser.add_argument("--n4-heavy", type=int, help="buffers per stream, scenario 4 heavy callback (default 2000)")
     parser.add_argument("--heavy-us", type=float, default=200.0, help="target pure-Python work per buffer of the heavy callback (default 200)")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the scenario subprocesses (default: the one running the bench, /usr/bin/python3 as documented); e.g. target/pyenv/bin/python, a venv over Debian's Python with the gvarust package, for scenario 2's package pad probe")
+    parser.add_argument("--classic-gstgva", metavar="DIR", help="scenario 2: also time DL Streamer's classic gstgva package (pure Python over ctypes) in a pad probe, imported from DIR/gstgva (for example python/ of a DL Streamer checkout up to 2024.x)")
     parser.add_argument("--package-python", help="scenario 2: when `import gstgva` fails in the scenario interpreter, take the gvarust package from this interpreter's site-packages (e.g. target/pyenv/bin/python)")
     parser.add_argument("--json", type=pathlib.Path, help="also write the raw results to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
