@@ -52,6 +52,19 @@ def expected(n):
     return [conf, rect, text]
 
 
+def write_region(frame, row):
+    """Adds region `row` (a values() tuple) with its `age` and `gender` tensors; returns it."""
+    x, y, w, h, label, conf, age, age_conf, gender, gender_conf = row
+    roi = frame.add_region(x, y, w, h, label, conf)
+    tensor = roi.add_tensor("age")
+    tensor["label"] = age
+    tensor["confidence"] = age_conf
+    tensor = roi.add_tensor("gender")
+    tensor["label"] = gender
+    tensor["confidence"] = gender_conf
+    return roi
+
+
 # The writer scenario's values, computed once: frame n uses TABLE[n % len(TABLE)].
 TABLE = [[values(n, i) for i in range(REGIONS)] for n in range(16)]
 
