@@ -9,7 +9,8 @@
 //!   clipping);
 //! - [`analytics`]: the [`analytics::MetadataMode`] choice and, with the `analytics` feature
 //!   (GStreamer >= 1.24), the mirror between region metas and GstAnalytics records;
-//! - [`frame`]: per-buffer operations (list, add and remove regions, tensors and messages).
+//! - [`frame`]: per-buffer operations (list, add and remove regions, tensors and messages);
+//! - [`transfer`]: a buffer's metadata as bytes and back (for callbacks in another process).
 //!
 //! The optional `python` feature adds the gstgva-compatible Python classes in `py`.
 
@@ -20,6 +21,7 @@ pub mod frame;
 pub mod meta;
 pub mod region;
 pub mod tensor;
+pub mod transfer;
 
 #[cfg(feature = "python")]
 pub mod py;

@@ -211,6 +211,22 @@ impl JsonMeta {
             self.0.message = glib::ffi::g_strdup(message.as_ptr());
         }
     }
+
+    /// Adds a JSON meta holding exactly `message` (any bytes but NUL, UTF-8 or not), or no
+    /// message at all for `None`, as other software may leave it.
+    pub fn add_raw_message<'a>(
+        buffer: &'a mut gst::BufferRef,
+        message: Option<&CStr>,
+    ) -> Result<MetaRefMut<'a, Self, Standalone>, glib::BoolError> {
+        let meta = add_raw(buffer, json_meta_info(), JSON_META_IMPL_NAME)?;
+        // SAFETY: `meta` was just added to `buffer` with the JSON meta info; its message starts
+        // NULL.
+        let mut meta = unsafe { Self::from_mut_ptr(buffer, meta as *mut GstGVAJSONMeta) };
+        if let Some(message) = message {
+            meta.set_cmessage(message);
+        }
+        Ok(meta)
+    }
 }
 
 fn to_cstring(message: &str) -> Result<CString, NulInMessage> {
