@@ -306,18 +306,17 @@ impl Writer {
             }
             _ => {}
         }
-        if let Ok(array) = v.get::<gst::Array>() {
-            self.u8(TAG_ARRAY);
-            self.u32(len32(array.len()));
-            for item in array.iter() {
-                self.value(item, field, depth + 1)?;
-            }
-            return Ok(());
-        }
-        if let Ok(list) = v.get::<gst::List>() {
-            self.u8(TAG_LIST);
-            self.u32(len32(list.len()));
-            for item in list.iter() {
+        let items = if let Ok(array) = v.get::<gst::Array>() {
+            Some((TAG_ARRAY, array.as_slice().to_vec()))
+        } else if let Ok(list) = v.get::<gst::List>() {
+            Some((TAG_LIST, list.as_slice().to_vec()))
+        } else {
+            None
+        };
+        if let Some((tag, items)) = items {
+            self.u8(tag);
+            self.u32(len32(items.len()));
+            for item in &items {
                 self.value(item, field, depth + 1)?;
             }
             return Ok(());
