@@ -606,18 +606,189 @@ mod imp {
         rebuild_without(buffer, &drop).map(|_| ())
     }
 
-    enum Record {
+    /// One record of a relation meta, copied out (see [`RelationSnapshot`]).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Record {
+        /// An object detection.
         Od(OdRecord),
+        /// A classification: its (level, class) pairs.
         Cls {
+            /// Confidence levels, one per class.
             levels: Vec<f32>,
+            /// Class quarks, one per level.
             quarks: Vec<glib::Quark>,
         },
+        /// A tracking record.
         Tracking {
+            /// The tracking id.
             id: u64,
+            /// When the object was first seen.
             first: gst::ClockTime,
+            /// When it was last seen.
             last: gst::ClockTime,
+            /// Whether it is lost.
             lost: bool,
         },
+    }
+
+    /// The records of a relation meta and the relations between them, copied out: what a
+    /// rebuild (see [`remove_od`]) or a transfer to another process carries.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RelationSnapshot {
+        /// (record id, record), in record order.
+        pub records: Vec<(u32, Record)>,
+        /// (from id, to id, relation) for every ordered pair of related records.
+        pub relations: Vec<(u32, u32, RelTypes)>,
+    }
+
+    /// The buffer's (first) relation meta copied out, or `None` without one. Fails when it
+    /// holds record types gvarust cannot copy (naming them).
+    pub fn snapshot(buffer: &gst::BufferRef) -> Result<Option<RelationSnapshot>, AnalyticsError> {
+        let (od_t, cls_t, trk_t) = (
+            AnalyticsODMtd::mtd_type(),
+            AnalyticsClassificationMtd::mtd_type(),
+            AnalyticsTrackingMtd::mtd_type(),
+        );
+        let Some(meta) = relation_meta(buffer) else {
+            return Ok(None);
+        };
+        let mut records: Vec<(u32, Record)> = Vec::new();
+        let mut unknown = Vec::new();
+        for m in meta.iter::<AnalyticsAnyMtd>() {
+            let t = m.mtd_type();
+            let id = m.id();
+            if t == od_t {
+                if let Some(od) = meta.mtd::<AnalyticsODMtd>(id).and_then(|m| od_of(&m)) {
+                    records.push((id, Record::Od(od)));
+                }
+            } else if t == cls_t {
+                if let Some(c) = meta.mtd::<AnalyticsClassificationMtd>(id) {
+                    let n = c.len();
+                    records.push((
+                        id,
+                        Record::Cls {
+                            levels: (0..n).map(|i| c.level(i)).collect(),
+                            quarks: (0..n).map(|i| c.quark(i)).collect(),
+                        },
+                    ));
+                }
+            } else if t == trk_t {
+                if let Some(tr) = meta.mtd::<AnalyticsTrackingMtd>(id) {
+                    let (tid, first, last, lost) = tr.info();
+                    records.push((
+                        id,
+                        Record::Tracking {
+                            id: tid,
+                            first,
+                            last,
+                            lost,
+                        },
+                    ));
+                }
+            } else {
+                // SAFETY: the type's name is a static C string owned by GStreamer.
+                let name = unsafe {
+                    let n = gst_analytics::ffi::gst_analytics_mtd_type_get_name(t);
+                    if n.is_null() {
+                        format!("type {t}")
+                    } else {
+                        CStr::from_ptr(n).to_string_lossy().into_owned()
+                    }
+                };
+                if !unknown.contains(&name) {
+                    unknown.push(name);
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(AnalyticsError::UnknownRecords(unknown));
+        }
+        let mut relations = Vec::new();
+        for (a, _) in &records {
+            for (b, _) in &records {
+                let r = meta.relation(*a, *b);
+                if a != b && r != RelTypes::NONE {
+                    relations.push((*a, *b, r));
+                }
+            }
+        }
+        Ok(Some(RelationSnapshot { records, relations }))
+    }
+
+    /// Removes the buffer's (first) relation meta, if any.
+    pub fn remove_relation_meta(buffer: &mut gst::BufferRef) {
+        let seqnum = relation_meta(buffer).map(|meta| crate::meta::meta_seqnum(&*meta));
+        if let Some(seqnum) = seqnum {
+            crate::frame::remove_meta_by_seqnum::<AnalyticsRelationMeta>(buffer, seqnum);
+        }
+    }
+
+    /// Adds the records and relations of `snapshot` to the buffer's relation meta (a new one
+    /// when it has none); returns old id -> new id. Relations naming a record that is not in
+    /// the snapshot are refused.
+    pub fn restore(
+        buffer: &mut gst::BufferRef,
+        snapshot: &RelationSnapshot,
+    ) -> Result<std::collections::HashMap<u32, u32>, AnalyticsError> {
+        let mut map = std::collections::HashMap::new();
+        let mut meta = relation_meta_mut(buffer);
+        for (old, record) in &snapshot.records {
+            let new = match record {
+                Record::Od(od) => {
+                    // SAFETY: the quark came from a record or the transfer decoder (0 or a
+                    // valid quark).
+                    let q = unsafe { glib::Quark::from_glib(od.type_quark) };
+                    #[cfg(feature = "analytics-v1_26")]
+                    let m = meta.add_oriented_od_mtd(
+                        q,
+                        od.x,
+                        od.y,
+                        od.w,
+                        od.h,
+                        od.rotation,
+                        od.confidence,
+                    )?;
+                    #[cfg(not(feature = "analytics-v1_26"))]
+                    let m = meta.add_od_mtd(q, od.x, od.y, od.w, od.h, od.confidence)?;
+                    m.id()
+                }
+                Record::Cls { levels, quarks } => meta.add_cls_mtd(levels, quarks)?.id(),
+                Record::Tracking {
+                    id,
+                    first,
+                    last,
+                    lost,
+                } => {
+                    let new = meta.add_tracking_mtd(*id, *first)?.id();
+                    // SAFETY: `new` is a tracking record of this live relation meta, which we
+                    // hold mutably; the handle is a plain (id, meta) pair.
+                    unsafe {
+                        let mut handle = gst_analytics::ffi::GstAnalyticsTrackingMtd {
+                            id: new,
+                            meta: meta.as_mut_ptr(),
+                        };
+                        gst_analytics::ffi::gst_analytics_tracking_mtd_update_last_seen(
+                            &mut handle,
+                            last.into_glib(),
+                        );
+                        if *lost {
+                            gst_analytics::ffi::gst_analytics_tracking_mtd_set_lost(&mut handle);
+                        }
+                    }
+                    new
+                }
+            };
+            map.insert(*old, new);
+        }
+        for (a, b, r) in &snapshot.relations {
+            let (Some(a), Some(b)) = (map.get(a), map.get(b)) else {
+                return Err(AnalyticsError::Refused(format!(
+                    "a relation between records {a} and {b}, which are not both there"
+                )));
+            };
+            meta.set_relation(*r, *a, *b)?;
+        }
+        Ok(map)
     }
 
     /// Rebuilds the relation meta without the records `drop`; returns old id -> new id of the
@@ -626,137 +797,23 @@ mod imp {
         buffer: &mut gst::BufferRef,
         drop: &[u32],
     ) -> Result<std::collections::HashMap<u32, u32>, AnalyticsError> {
-        let (od_t, cls_t, trk_t) = (
-            AnalyticsODMtd::mtd_type(),
-            AnalyticsClassificationMtd::mtd_type(),
-            AnalyticsTrackingMtd::mtd_type(),
-        );
-        let (records, relations, meta_seqnum) = {
-            let Some(meta) = relation_meta(buffer) else {
-                return Ok(Default::default());
-            };
-            let mut records: Vec<(u32, Record)> = Vec::new();
-            let mut unknown = Vec::new();
-            for m in meta.iter::<AnalyticsAnyMtd>() {
-                let t = m.mtd_type();
-                let id = m.id();
-                if t == od_t {
-                    if let Some(od) = meta.mtd::<AnalyticsODMtd>(id).and_then(|m| od_of(&m)) {
-                        records.push((id, Record::Od(od)));
-                    }
-                } else if t == cls_t {
-                    if let Some(c) = meta.mtd::<AnalyticsClassificationMtd>(id) {
-                        let n = c.len();
-                        records.push((
-                            id,
-                            Record::Cls {
-                                levels: (0..n).map(|i| c.level(i)).collect(),
-                                quarks: (0..n).map(|i| c.quark(i)).collect(),
-                            },
-                        ));
-                    }
-                } else if t == trk_t {
-                    if let Some(tr) = meta.mtd::<AnalyticsTrackingMtd>(id) {
-                        let (tid, first, last, lost) = tr.info();
-                        records.push((
-                            id,
-                            Record::Tracking {
-                                id: tid,
-                                first,
-                                last,
-                                lost,
-                            },
-                        ));
-                    }
-                } else {
-                    // SAFETY: the type's name is a static C string owned by GStreamer.
-                    let name = unsafe {
-                        let n = gst_analytics::ffi::gst_analytics_mtd_type_get_name(t);
-                        if n.is_null() {
-                            format!("type {t}")
-                        } else {
-                            CStr::from_ptr(n).to_string_lossy().into_owned()
-                        }
-                    };
-                    if !unknown.contains(&name) {
-                        unknown.push(name);
-                    }
-                }
-            }
-            if !unknown.is_empty() {
-                return Err(AnalyticsError::UnknownRecords(unknown));
-            }
-            records.retain(|(id, _)| !drop.contains(id));
-            let mut relations = Vec::new();
-            for (a, _) in &records {
-                for (b, _) in &records {
-                    let r = meta.relation(*a, *b);
-                    if a != b && r != RelTypes::NONE {
-                        relations.push((*a, *b, r));
-                    }
-                }
-            }
-            (records, relations, crate::meta::meta_seqnum(&*meta))
+        let Some(mut snapshot) = snapshot(buffer)? else {
+            return Ok(Default::default());
         };
-        crate::frame::remove_meta_by_seqnum::<AnalyticsRelationMeta>(buffer, meta_seqnum);
-        let mut map = std::collections::HashMap::new();
-        let mut od_quarks = std::collections::HashMap::new();
-        {
-            let mut meta = relation_meta_mut(buffer);
-            for (old, record) in &records {
-                let new = match record {
-                    Record::Od(od) => {
-                        // SAFETY: the quark came from a record (0 or a valid quark).
-                        let q = unsafe { glib::Quark::from_glib(od.type_quark) };
-                        od_quarks.insert(*old, od.type_quark);
-                        #[cfg(feature = "analytics-v1_26")]
-                        let m = meta.add_oriented_od_mtd(
-                            q,
-                            od.x,
-                            od.y,
-                            od.w,
-                            od.h,
-                            od.rotation,
-                            od.confidence,
-                        )?;
-                        #[cfg(not(feature = "analytics-v1_26"))]
-                        let m = meta.add_od_mtd(q, od.x, od.y, od.w, od.h, od.confidence)?;
-                        m.id()
-                    }
-                    Record::Cls { levels, quarks } => meta.add_cls_mtd(levels, quarks)?.id(),
-                    Record::Tracking {
-                        id,
-                        first,
-                        last,
-                        lost,
-                    } => {
-                        let new = meta.add_tracking_mtd(*id, *first)?.id();
-                        // SAFETY: `new` is a tracking record of this live relation meta,
-                        // which we hold mutably; the handle is a plain (id, meta) pair.
-                        unsafe {
-                            let mut handle = gst_analytics::ffi::GstAnalyticsTrackingMtd {
-                                id: new,
-                                meta: meta.as_mut_ptr(),
-                            };
-                            gst_analytics::ffi::gst_analytics_tracking_mtd_update_last_seen(
-                                &mut handle,
-                                last.into_glib(),
-                            );
-                            if *lost {
-                                gst_analytics::ffi::gst_analytics_tracking_mtd_set_lost(
-                                    &mut handle,
-                                );
-                            }
-                        }
-                        new
-                    }
-                };
-                map.insert(*old, new);
-            }
-            for (a, b, r) in relations {
-                meta.set_relation(r, map[&a], map[&b])?;
-            }
-        }
+        snapshot.records.retain(|(id, _)| !drop.contains(id));
+        snapshot
+            .relations
+            .retain(|(a, b, _)| !drop.contains(a) && !drop.contains(b));
+        let od_quarks: std::collections::HashMap<u32, u32> = snapshot
+            .records
+            .iter()
+            .filter_map(|(id, record)| match record {
+                Record::Od(od) => Some((*id, od.type_quark)),
+                _ => None,
+            })
+            .collect();
+        remove_relation_meta(buffer);
+        let map = restore(buffer, &snapshot)?;
         for mut roi in buffer.iter_meta_mut::<RoiMeta>() {
             let Ok(old) = u32::try_from(roi.id()) else {
                 continue;

@@ -9,8 +9,10 @@
 //! strings, GStreamer arrays and lists, nested structures, GVariants (such as a tensor's
 //! `data_buffer`), fractions, and other GStreamer values through their serialization.
 //!
-//! GstAnalytics relation metas are not carried yet: [`replace`] leaves a buffer's relation meta
-//! as it is.
+//! With the `analytics` feature the buffer's GstAnalytics relation meta travels too (its
+//! object-detection, classification and tracking records and their relations, ids kept);
+//! record types gvarust cannot copy make [`encode`] fail, naming them. Builds without the
+//! feature leave relation metas alone and refuse bytes that carry one.
 //!
 //! Decoding checks every length and tag: bytes that are cut short, corrupt or nested too deep
 //! give a [`TransferError`], never a panic, and leave the buffer unchanged.
@@ -31,6 +33,8 @@ use std::ffi::{CStr, CString};
 use std::fmt;
 
 use glib::prelude::*;
+#[cfg(feature = "analytics")]
+use glib::translate::IntoGlib;
 use glib::translate::{ToGlibPtr, ToGlibPtrMut, UnsafeFrom};
 use gst::meta::MetaAPIExt;
 use gst::prelude::GstValueExt;
@@ -48,6 +52,14 @@ const KIND_REGION: u8 = 1;
 const KIND_TENSOR: u8 = 2;
 const KIND_MESSAGE: u8 = 3;
 const KIND_AUDIO_EVENT: u8 = 4;
+const KIND_RELATIONS: u8 = 5;
+
+#[cfg(feature = "analytics")]
+const RECORD_OD: u8 = 1;
+#[cfg(feature = "analytics")]
+const RECORD_CLS: u8 = 2;
+#[cfg(feature = "analytics")]
+const RECORD_TRACKING: u8 = 3;
 
 const TAG_BOOL: u8 = 0;
 const TAG_I32: u8 = 1;
@@ -101,8 +113,13 @@ pub fn encode(buffer: &gst::BufferRef) -> Result<Vec<u8>, TransferError> {
     let tensors = frame::tensors(buffer);
     let messages = frame::messages(buffer);
     let events = frame::audio_events(buffer);
+    let relations = relations_of(buffer)?;
     w.u32(len32(
-        regions.len() + tensors.len() + messages.len() + events.len(),
+        regions.len()
+            + tensors.len()
+            + messages.len()
+            + events.len()
+            + usize::from(relations.is_some()),
     ));
     for roi in &regions {
         w.u8(KIND_REGION);
@@ -145,7 +162,24 @@ pub fn encode(buffer: &gst::BufferRef) -> Result<Vec<u8>, TransferError> {
             w.structure(s, 0)?;
         }
     }
+    #[cfg(feature = "analytics")]
+    if let Some(snapshot) = &relations {
+        w.u8(KIND_RELATIONS);
+        w.relations(snapshot);
+    }
     Ok(w.0)
+}
+
+#[cfg(feature = "analytics")]
+fn relations_of(
+    buffer: &gst::BufferRef,
+) -> Result<Option<crate::analytics::RelationSnapshot>, TransferError> {
+    crate::analytics::snapshot(buffer).map_err(|e| TransferError::Unsupported(e.to_string()))
+}
+
+#[cfg(not(feature = "analytics"))]
+fn relations_of(_buffer: &gst::BufferRef) -> Result<Option<()>, TransferError> {
+    Ok(None)
 }
 
 /// Replaces the region, tensor, JSON and audio event metas of `buffer` with those encoded in
@@ -156,6 +190,8 @@ pub fn replace(buffer: &mut gst::BufferRef, bytes: &[u8]) -> Result<(), Transfer
     remove_all::<TensorMeta>(buffer);
     remove_all::<JsonMeta>(buffer);
     remove_all::<AudioEventMeta>(buffer);
+    #[cfg(feature = "analytics")]
+    crate::analytics::remove_relation_meta(buffer);
     for item in decoded {
         match item {
             Decoded::Region {
@@ -191,6 +227,11 @@ pub fn replace(buffer: &mut gst::BufferRef, bytes: &[u8]) -> Result<(), Transfer
             Decoded::Message(message) => {
                 JsonMeta::add_raw_message(buffer, message.as_deref())
                     .map_err(|e| invalid(format!("adding a JSON meta: {e}")))?;
+            }
+            #[cfg(feature = "analytics")]
+            Decoded::Relations(snapshot) => {
+                crate::analytics::restore(buffer, &snapshot)
+                    .map_err(|e| invalid(format!("restoring GstAnalytics records: {e}")))?;
             }
             Decoded::AudioEvent {
                 event_type,
@@ -251,6 +292,52 @@ impl Writer {
     fn bytes(&mut self, b: &[u8]) {
         self.u32(len32(b.len()));
         self.0.extend_from_slice(b);
+    }
+
+    #[cfg(feature = "analytics")]
+    fn relations(&mut self, snapshot: &crate::analytics::RelationSnapshot) {
+        use crate::analytics::Record;
+        self.u32(len32(snapshot.records.len()));
+        for (id, record) in &snapshot.records {
+            self.u32(*id);
+            match record {
+                Record::Od(od) => {
+                    self.u8(RECORD_OD);
+                    self.bytes(quark_bytes(od.type_quark));
+                    for v in [od.x, od.y, od.w, od.h] {
+                        self.i32(v);
+                    }
+                    self.0.extend_from_slice(&od.rotation.to_le_bytes());
+                    self.0.extend_from_slice(&od.confidence.to_le_bytes());
+                }
+                Record::Cls { levels, quarks } => {
+                    self.u8(RECORD_CLS);
+                    self.u32(len32(levels.len()));
+                    for (level, quark) in levels.iter().zip(quarks) {
+                        self.0.extend_from_slice(&level.to_le_bytes());
+                        self.bytes(quark_bytes(quark.into_glib()));
+                    }
+                }
+                Record::Tracking {
+                    id,
+                    first,
+                    last,
+                    lost,
+                } => {
+                    self.u8(RECORD_TRACKING);
+                    self.u64(*id);
+                    self.u64(first.nseconds());
+                    self.u64(last.nseconds());
+                    self.u8(u8::from(*lost));
+                }
+            }
+        }
+        self.u32(len32(snapshot.relations.len()));
+        for (a, b, relation) in &snapshot.relations {
+            self.u32(*a);
+            self.u32(*b);
+            self.u32(relation.bits());
+        }
     }
 
     fn structure(&mut self, s: &gst::StructureRef, depth: usize) -> Result<(), TransferError> {
@@ -350,6 +437,8 @@ impl Writer {
 }
 
 enum Decoded {
+    #[cfg(feature = "analytics")]
+    Relations(crate::analytics::RelationSnapshot),
     Region {
         label: u32,
         rect: [u32; 4],
@@ -415,6 +504,14 @@ fn decode(bytes: &[u8]) -> Result<Vec<Decoded>, TransferError> {
                     id,
                     params,
                 }
+            }
+            #[cfg(feature = "analytics")]
+            KIND_RELATIONS => Decoded::Relations(r.relations()?),
+            #[cfg(not(feature = "analytics"))]
+            KIND_RELATIONS => {
+                return Err(TransferError::Unsupported(
+                    "GstAnalytics records: this build has no `analytics` feature".into(),
+                ))
             }
             other => return Err(invalid(format!("meta kind {other}"))),
         };
@@ -490,6 +587,77 @@ impl<'a> Reader<'a> {
             return Err(TransferError::Truncated);
         }
         Ok(n)
+    }
+
+    #[cfg(feature = "analytics")]
+    fn relations(&mut self) -> Result<crate::analytics::RelationSnapshot, TransferError> {
+        use crate::analytics::{OdRecord, Record, RelationSnapshot};
+        let time =
+            |ns: u64| gst::ClockTime::try_from(ns).map_err(|_| invalid("a tracking time of NONE"));
+        let mut snapshot = RelationSnapshot::default();
+        let n = self.count()?;
+        for _ in 0..n {
+            let id = self.u32()?;
+            let record = match self.u8()? {
+                RECORD_OD => {
+                    let type_quark = quark_of(self.bytes()?)?;
+                    let (x, y, w, h) = (self.i32()?, self.i32()?, self.i32()?, self.i32()?);
+                    let rotation = f32::from_le_bytes(self.array()?);
+                    let confidence = f32::from_le_bytes(self.array()?);
+                    Record::Od(OdRecord {
+                        id,
+                        type_quark,
+                        label: crate::analytics::quark_string(type_quark),
+                        x,
+                        y,
+                        w,
+                        h,
+                        rotation,
+                        confidence,
+                    })
+                }
+                RECORD_CLS => {
+                    let classes = self.count()?;
+                    let (mut levels, mut quarks) = (Vec::new(), Vec::new());
+                    for _ in 0..classes {
+                        levels.push(f32::from_le_bytes(self.array()?));
+                        let quark = quark_of(self.bytes()?)?;
+                        // SAFETY: `quark` is 0 or was just made by g_quark_from_string.
+                        quarks.push(unsafe { glib::translate::from_glib(quark) });
+                    }
+                    Record::Cls { levels, quarks }
+                }
+                RECORD_TRACKING => Record::Tracking {
+                    id: self.u64()?,
+                    first: time(self.u64()?)?,
+                    last: time(self.u64()?)?,
+                    lost: match self.u8()? {
+                        0 => false,
+                        1 => true,
+                        other => return Err(invalid(format!("tracking lost flag {other}"))),
+                    },
+                },
+                other => return Err(invalid(format!("record type {other}"))),
+            };
+            if snapshot.records.iter().any(|(seen, _)| *seen == id) {
+                return Err(invalid(format!("record id {id} twice")));
+            }
+            snapshot.records.push((id, record));
+        }
+        let n = self.count()?;
+        for _ in 0..n {
+            let (a, b, bits) = (self.u32()?, self.u32()?, self.u32()?);
+            let known = |id: u32| snapshot.records.iter().any(|(seen, _)| *seen == id);
+            if !known(a) || !known(b) {
+                return Err(invalid(format!(
+                    "a relation between records {a} and {b}, not both there"
+                )));
+            }
+            let relation = gst_analytics::RelTypes::from_bits(bits)
+                .ok_or_else(|| invalid(format!("relation bits {bits:#x}")))?;
+            snapshot.relations.push((a, b, relation));
+        }
+        Ok(snapshot)
     }
 
     fn structures(&mut self) -> Result<Vec<gst::Structure>, TransferError> {

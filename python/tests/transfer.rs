@@ -253,3 +253,122 @@ proptest! {
         let _ = transfer::replace(target.get_mut().unwrap(), &bytes);
     }
 }
+
+#[cfg(feature = "analytics")]
+mod analytics {
+    use super::*;
+    use gst_analytics::prelude::*;
+    use gst_analytics::{AnalyticsRelationMeta, RelTypes};
+    use gvarust_meta::analytics::{self as mirror, MetadataMode};
+
+    #[test]
+    fn records_and_relations_travel_with_their_ids() {
+        init();
+        let mut source = gst::Buffer::new();
+        let b = source.get_mut().unwrap();
+        // Regions mirrored as DL Streamer 2025.2 does, plus a producer's own records.
+        let roi = frame::add_region(b, "car", Rect::new(1, 2, 30, 40), (100, 100), 0.75, None);
+        let seqnum = frame::meta_seqnum(&*roi);
+        mirror::region_added(b, seqnum, MetadataMode::Both).unwrap();
+        let color = gst::Structure::builder("color")
+            .field("label", "red")
+            .field("confidence", 0.5f64)
+            .build();
+        mirror::tensor_added(b, seqnum, &color, MetadataMode::Both).unwrap();
+        mirror::object_id_set(b, seqnum, 7, MetadataMode::Both).unwrap();
+        {
+            let mut meta = b.meta_mut::<AnalyticsRelationMeta>().unwrap();
+            let person = meta
+                .add_od_mtd(glib::Quark::from_str("person"), -5, 0, 10, 10, 0.25)
+                .unwrap()
+                .id();
+            let face = meta
+                .add_od_mtd(glib::Quark::from_str("face"), 1, 1, 3, 3, 0.5)
+                .unwrap()
+                .id();
+            meta.set_relation(RelTypes::IS_PART_OF, face, person)
+                .unwrap();
+        }
+        RECORDS.with(|bytes| *bytes.borrow_mut() = transfer::encode(&source).unwrap());
+        let before = mirror::snapshot(&source).unwrap().unwrap();
+        assert_eq!(before.records.len(), 5);
+        let bytes = transfer::encode(&source).unwrap();
+        let mut target = gst::Buffer::new();
+        transfer::replace(target.get_mut().unwrap(), &bytes).unwrap();
+        assert_eq!(mirror::snapshot(&target).unwrap().unwrap(), before);
+        assert_eq!(transfer::encode(&target).unwrap(), bytes);
+        // The region still mirrors its record (same id), so it reads its tracking id back.
+        let regions = frame::regions(&target);
+        let od = mirror::od_for_region(&target, &regions[0]).unwrap();
+        assert_eq!(mirror::tracking_id(&target, od.id), Some(7));
+    }
+
+    thread_local! {
+        static RECORDS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn corrupted_records_never_panic(at in 0usize..10_000, byte in any::<u8>()) {
+            init();
+            let mut bytes = RECORDS.with(|b| b.borrow().clone());
+            if bytes.is_empty() {
+                records_and_relations_travel_with_their_ids();
+                bytes = RECORDS.with(|b| b.borrow().clone());
+            }
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            let mut target = gst::Buffer::new();
+            let _ = transfer::replace(target.get_mut().unwrap(), &bytes);
+        }
+    }
+
+    #[cfg(feature = "analytics-v1_26")]
+    #[test]
+    fn record_types_that_cannot_be_copied_are_named() {
+        init();
+        let mut source = gst::Buffer::new();
+        let mut mask = gst::Buffer::with_size(16).unwrap();
+        gst_video::VideoMeta::add(
+            mask.get_mut().unwrap(),
+            gst_video::VideoFrameFlags::empty(),
+            gst_video::VideoFormat::Gray8,
+            4,
+            4,
+        )
+        .unwrap();
+        {
+            let mut meta = AnalyticsRelationMeta::add(source.get_mut().unwrap());
+            let mut ids = [1u32];
+            let mut handle = gst_analytics::ffi::GstAnalyticsSegmentationMtd {
+                id: 0,
+                meta: std::ptr::null_mut(),
+            };
+            // SAFETY: the relation meta is live and held mutably; the call takes its own
+            // reference to `mask` and copies the region ids.
+            let added = unsafe {
+                gst_analytics::ffi::gst_analytics_relation_meta_add_segmentation_mtd(
+                    meta.as_mut_ptr(),
+                    glib::translate::ToGlibPtr::to_glib_none(&mask).0,
+                    gst_analytics::ffi::GST_SEGMENTATION_TYPE_SEMANTIC,
+                    1,
+                    ids.as_mut_ptr(),
+                    0,
+                    0,
+                    4,
+                    4,
+                    &mut handle,
+                )
+            };
+            assert_ne!(added, 0);
+        }
+        match transfer::encode(&source) {
+            Err(TransferError::Unsupported(what)) => {
+                assert!(what.contains("segmentation"), "{what}")
+            }
+            other => panic!("expected an error naming the record type, got {other:?}"),
+        }
+    }
+}
