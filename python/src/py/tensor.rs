@@ -701,7 +701,10 @@ impl Tensor {
         // A name without a quark can still be a field: GStreamer >= 1.26 names
         // fields by GstIdStr and makes no quark for them.
         let quark = field_quark(key)?;
-        let name = key.to_str()?;
+        let name = match quark {
+            Some(_) => "",
+            None => key.to_str()?,
+        };
         let found = self.read(|t| {
             let value: Option<&glib::Value> = match quark {
                 Some(quark) => t.value_by_quark(quark),

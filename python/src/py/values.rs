@@ -49,7 +49,10 @@ pub fn scalar_to_py<'py>(
             } else {
                 // SAFETY: non-NULL, NUL-terminated, alive while `value` is borrowed.
                 let bytes = unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes();
-                pyo3::types::PyString::new(py, &String::from_utf8_lossy(bytes)).into_any()
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => PyString::new(py, text).into_any(),
+                    Err(_) => PyString::new(py, &String::from_utf8_lossy(bytes)).into_any(),
+                }
             }))
         }
         _ => None,
