@@ -71,21 +71,7 @@ impl GvaRust {
                 );
             }
             OnError::Drop | OnError::Pass => {
-                let admitted = match self
-                    .state
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .as_mut()
-                {
-                    Some(state) => state.warnings.admit(&failure.kind, &failure.message),
-                    None => Some(0),
-                };
-                if let Some(suppressed) = admitted {
-                    let note = if suppressed > 0 {
-                        format!(" ({suppressed} similar warnings suppressed)")
-                    } else {
-                        String::new()
-                    };
+                if let Some(note) = self.admit_warning(&failure.kind, &failure.message) {
                     gst::element_imp_warning!(
                         self,
                         gst::LibraryError::Failed,
@@ -96,6 +82,34 @@ impl GvaRust {
             }
         }
         mode
+    }
+
+    /// Whether a warning of `kind` may be posted now (at most one a second per
+    /// kind); `Some` holds the note on how many were held back since the last.
+    fn admit_warning(&self, kind: &str, message: &str) -> Option<String> {
+        let admitted = match self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            Some(state) => state.warnings.admit(kind, message),
+            None => Some(0),
+        };
+        admitted.map(|suppressed| {
+            if suppressed > 0 {
+                format!(" ({suppressed} similar warnings suppressed)")
+            } else {
+                String::new()
+            }
+        })
+    }
+
+    /// Posts `message` as an element warning, rate-limited per `kind`.
+    fn warn_limited(&self, kind: &str, message: &str) {
+        if let Some(note) = self.admit_warning(kind, message) {
+            gst::element_imp_warning!(self, gst::LibraryError::Failed, ("{}{}", message, note));
+        }
     }
 
     /// Posts one warning per kind of failure whose warnings the rate limit held
@@ -612,6 +626,9 @@ impl BaseTransformImpl for GvaRust {
         if call.interrupted {
             // Reported by `interrupt_stuck_call`; the element is stopping.
             return Err(gst::FlowError::Flushing);
+        }
+        if let Some(reason) = &call.unfinished_metadata {
+            self.warn_limited("metadata", &format!("metadata \"analytics\": {reason}"));
         }
         if call.none_trap {
             gst::element_imp_warning!(

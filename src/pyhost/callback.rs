@@ -372,23 +372,23 @@ impl Callback {
     }
 
     /// Calls the per-buffer function with a frame of `kind` over `buffer`;
-    /// the verdict says whether the buffer goes on.
+    /// the verdict says whether the buffer goes on. The second value says why
+    /// the frame's metadata could not be finished (see `BufferSlot::finish`),
+    /// if it could not.
     pub fn process_buffer(
         &self,
         py: Python<'_>,
         kind: &FrameKind,
         metadata: MetadataMode,
         buffer: &mut gst::BufferRef,
-    ) -> Result<Verdict, PyFailure> {
+    ) -> (Result<Verdict, PyFailure>, Option<String>) {
         let slot = BufferSlot::new(buffer);
         slot.set_metadata(metadata);
         let outcome = self.call_with_slot(py, kind, &slot);
-        if let Err(reason) = slot.finish() {
-            gst::warning!(crate::CAT, "metadata \"analytics\": {reason}");
-        }
+        let unfinished = slot.finish().err();
         // The buffer moves on after this: nothing Python kept may reach it.
         slot.invalidate();
-        outcome
+        (outcome, unfinished)
     }
 
     fn call_with_slot(

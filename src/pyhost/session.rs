@@ -119,6 +119,9 @@ pub struct BufferCall {
     /// [`NONE_TRAP_FRAMES`] frames (set once per run): probably a forgotten
     /// `return True`, worth a warning.
     pub none_trap: bool,
+    /// Why the frame's metadata could not be finished after the call (in
+    /// `metadata=analytics`, a buffer Python still shares keeps its region metas).
+    pub unfinished_metadata: Option<String>,
 }
 
 /// How many frames in a row, from the start of a run, must come back `None`
@@ -290,15 +293,16 @@ impl Session {
                 self.maybe_reload(py, element, run, call_start);
             }
             let id = self.clock.start_callback(call_start);
-            let result = run
-                .callback
-                .process_buffer(py, &run.frame_kind, run.metadata, buffer);
+            let (result, unfinished_metadata) =
+                run.callback
+                    .process_buffer(py, &run.frame_kind, run.metadata, buffer);
             self.clock.finish();
             let interrupted = self.take_interrupt(id);
             let none_trap = run.note_verdict(&result);
             Some(BufferCall {
                 interrupted: interrupted && result.is_err(),
                 none_trap,
+                unfinished_metadata,
                 result,
                 gil_wait,
                 duration: call_start.elapsed(),

@@ -370,3 +370,40 @@ class _Info:
 
     def get_buffer(self):
         return self._buffer
+
+
+def test_metadata_analytics_on_a_buffer_python_still_shares_warns(callback):
+    pipeline = Gst.parse_launch(
+        f"videotestsrc num-buffers=3 ! {CAPS} ! gvarust metadata=analytics "
+        f"module={callback('analytics_keeps_buffer.py')} ! identity name=p ! fakesink"
+    )
+    seen = []
+
+    def probe(pad, info):
+        seen.append(_region_metas(info.get_buffer()))
+        return Gst.PadProbeReturn.OK
+
+    pipeline.get_by_name("p").get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    warnings = []
+    try:
+        while True:
+            msg = bus.timed_pop_filtered(
+                30 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.WARNING
+            )
+            assert msg is not None, "timed out"
+            if msg.type == Gst.MessageType.WARNING:
+                warnings.append(msg.parse_warning()[0].message)
+                continue
+            assert msg.type == Gst.MessageType.EOS, msg.parse_error()
+            break
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    shared = [w for w in warnings if w.startswith('metadata "analytics": the buffer is shared')]
+    # Three frames within a second: the first is posted, the others are held back and
+    # summed up at EOS.
+    assert len(shared) == 1, warnings
+    assert any("more warning" in w and "the buffer is shared" in w for w in warnings), warnings
+    # The region metas stayed next to the records.
+    assert seen == [[("kept", (2, 2, 8, 8))]] * 3
