@@ -427,17 +427,10 @@ mod imp {
         meta.mtd::<AnalyticsODMtd>(id).and_then(|m| od_of(&m))
     }
 
-    /// The region's `roi_type` quark.
-    pub fn roi_quark(roi: &RoiMeta) -> u32 {
-        let ptr = roi as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
-        // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `roi` is live.
-        unsafe { (*ptr).roi_type }
-    }
-
     /// The OD record mirroring `roi`: id equal to the meta's `id`, type equal to its label.
     pub fn od_for_region(buffer: &gst::BufferRef, roi: &RoiMeta) -> Option<OdRecord> {
         let id = u32::try_from(roi.id()).ok()?;
-        od_record(buffer, id).filter(|od| od.type_quark == roi_quark(roi))
+        od_record(buffer, id).filter(|od| od.type_quark == region::label_quark(roi))
     }
 
     /// The Cls records related to OD record `od` (CONTAIN from the OD record), in record order.
@@ -818,7 +811,7 @@ mod imp {
             let Ok(old) = u32::try_from(roi.id()) else {
                 continue;
             };
-            if od_quarks.get(&old) == Some(&roi_quark(&roi)) {
+            if od_quarks.get(&old) == Some(&region::label_quark(&roi)) {
                 roi.set_id(i32::try_from(map[&old]).unwrap_or(i32::MAX));
             }
         }
@@ -872,7 +865,7 @@ mod imp {
         for roi in crate::frame::regions(buffer) {
             ids.entry(roi.id())
                 .or_default()
-                .push((crate::meta::meta_seqnum(&*roi), roi_quark(&roi)));
+                .push((crate::meta::meta_seqnum(&*roi), region::label_quark(&roi)));
         }
         let mut added = 0;
         for od in ods {

@@ -340,22 +340,32 @@ pub fn add_region_quark<'a>(
     confidence: f64,
     label_id: Option<i32>,
 ) -> MetaRefMut<'a, RoiMeta, Standalone> {
+    let mut roi = add_roi_meta(buffer, label.into_glib(), rect);
+    roi.set_id(fresh_region_id());
+    roi.add_param(detection_structure(rect, frame_size, confidence, label_id));
+    roi
+}
+
+/// Adds a bare ROI meta: label given as its raw quark (0 for none), box `rect`, id and parent
+/// id 0, no parameters. The label goes in as a quark, so it is not looked up by name again.
+pub fn add_roi_meta(
+    buffer: &mut gst::BufferRef,
+    label: u32,
+    rect: Rect,
+) -> MetaRefMut<'_, RoiMeta, Standalone> {
     // SAFETY: `&mut BufferRef` is a writable buffer held exclusively; the call
     // returns the new, non-NULL meta attached to it, of the ROI meta API.
-    let mut roi = unsafe {
+    unsafe {
         let ptr = gst_video::ffi::gst_buffer_add_video_region_of_interest_meta_id(
             buffer.as_mut_ptr(),
-            label.into_glib(),
+            label,
             rect.x,
             rect.y,
             rect.w,
             rect.h,
         );
         RoiMeta::from_mut_ptr(buffer, ptr)
-    };
-    roi.set_id(fresh_region_id());
-    roi.add_param(detection_structure(rect, frame_size, confidence, label_id));
-    roi
+    }
 }
 
 /// The region's label (its `roi_type` quark string); `""` when unset or not valid UTF-8.

@@ -36,7 +36,6 @@ use glib::prelude::*;
 #[cfg(feature = "analytics")]
 use glib::translate::IntoGlib;
 use glib::translate::{ToGlibPtr, ToGlibPtrMut, UnsafeFrom};
-use gst::meta::MetaAPIExt;
 use gst::prelude::GstValueExt;
 
 use crate::frame;
@@ -201,19 +200,8 @@ pub fn replace(buffer: &mut gst::BufferRef, bytes: &[u8]) -> Result<(), Transfer
                 parent_id,
                 params,
             } => {
-                // SAFETY: `&mut BufferRef` is a writable buffer held exclusively; the call
-                // returns the new meta attached to it, of the ROI meta API.
-                let mut roi = unsafe {
-                    let ptr = gst_video::ffi::gst_buffer_add_video_region_of_interest_meta_id(
-                        buffer.as_mut_ptr(),
-                        label,
-                        rect[0],
-                        rect[1],
-                        rect[2],
-                        rect[3],
-                    );
-                    RoiMeta::from_mut_ptr::<gst::meta::Standalone>(buffer, ptr)
-                };
+                let [x, y, w, h] = rect;
+                let mut roi = region::add_roi_meta(buffer, label, region::Rect::new(x, y, w, h));
                 roi.set_id(id);
                 roi.set_parent_id(parent_id);
                 for s in params {

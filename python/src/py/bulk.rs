@@ -103,10 +103,7 @@ pub(crate) fn regions_labels<'py>(
         .iter()
         .map(|(_, roi)| roi_model::label_quark(roi))
         .collect();
-    PyList::new(
-        py,
-        super::values::label_strs(py, quarks, roi_model::quark_text),
-    )
+    PyList::new(py, super::values::label_strs(py, quarks))
 }
 
 /// A per-box argument of `add_regions()`: one value for every box, or one each.

@@ -190,7 +190,7 @@ impl RegionOfInterest {
     /// The label (the meta's `roi_type` quark string; `""` when unset).
     fn label<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         let quark = self.read(region::label_quark)?;
-        let mut strs = label_strs(py, [quark], region::quark_text);
+        let mut strs = label_strs(py, [quark]);
         Ok(strs.pop().expect("one label per quark"))
     }
 
@@ -491,12 +491,7 @@ impl RegionMeta {
     /// The label as a GQuark (int); `label()` of the region gives its string.
     #[getter]
     fn roi_type(&self) -> PyResult<u32> {
-        self.region().read(|r| {
-            let ptr = r as *const RoiMeta as *const gst_video::ffi::GstVideoRegionOfInterestMeta;
-            // SAFETY: `RoiMeta` is #[repr(transparent)] over the C struct and `r`
-            // is a live meta borrowed for this closure; this reads one field.
-            unsafe { (*ptr).roi_type }
-        })
+        self.region().read(region::label_quark)
     }
 
     /// The meta's box and ids, or a note that it is invalid.

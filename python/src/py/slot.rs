@@ -215,12 +215,17 @@ impl BufferSlot {
 /// (addresses; a buffer may be in nested blocks more than once).
 static WRITABLE_BLOCKS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
 
-fn writable_blocks() -> std::sync::MutexGuard<'static, Vec<usize>> {
+/// One of the lists of buffer addresses, locked.
+fn addresses(
+    list: &'static std::sync::Mutex<Vec<usize>>,
+) -> std::sync::MutexGuard<'static, Vec<usize>> {
     // Every critical section is one push, removal or search: a panic cannot
     // leave the list inconsistent.
-    WRITABLE_BLOCKS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    list.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn writable_blocks() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    addresses(&WRITABLE_BLOCKS)
 }
 
 /// Records that `buffer` entered a writable block (for the error text of writes).
@@ -245,10 +250,7 @@ fn in_writable_block(buffer: *mut gst::ffi::GstBuffer) -> bool {
 static ANALYTICS_BUFFERS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
 
 fn analytics_buffers() -> std::sync::MutexGuard<'static, Vec<usize>> {
-    // Every critical section is one push, removal or search.
-    ANALYTICS_BUFFERS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    addresses(&ANALYTICS_BUFFERS)
 }
 
 /// Whether `buffer` is to be finished in [`MetadataMode::Analytics`] at the end of its

@@ -358,7 +358,7 @@ impl Tensor {
     /// code. Tensor writes change the structure in place (fields, name), which
     /// keeps cached pointers valid (see [`BufferSlot::with_buffer_mut_in_place`]).
     pub(crate) fn write<R>(&mut self, f: impl FnOnce(&mut TensorView) -> R) -> PyResult<R> {
-        let slot = match &mut self.source {
+        match &mut self.source {
             Source::Owned(s) => return Ok(f(TensorView::from_structure_mut(s))),
             Source::Borrowed(ptr) => {
                 // SAFETY: as in `read`: the caller's structure is alive, and writable as
@@ -368,13 +368,17 @@ impl Tensor {
                 };
                 return Ok(f(TensorView::from_structure_mut(structure)));
             }
-            Source::Meta { slot, .. }
-            | Source::Param { slot, .. }
-            | Source::EventParam { slot, .. } => slot.clone(),
+            Source::Meta { .. } | Source::Param { .. } | Source::EventParam { .. } => {}
+        }
+        let source = &self.source;
+        let (Source::Meta { slot, .. }
+        | Source::Param { slot, .. }
+        | Source::EventParam { slot, .. }) = source
+        else {
+            unreachable!("owned and borrowed structures are handled above")
         };
         slot.buffer()?;
-        let cached = self.cache.get::<gst::ffi::GstStructure>(&slot);
-        let source = &self.source;
+        let cached = self.cache.get::<gst::ffi::GstStructure>(slot);
         let (result, found) = slot.with_buffer_mut_in_place(|b| {
             let structure: *mut gst::ffi::GstStructure = match (cached, source) {
                 (Some(ptr), _) => ptr as *mut _,
@@ -411,7 +415,7 @@ impl Tensor {
             ))
         })??;
         if let Some(ptr) = found {
-            self.cache.set(&slot, ptr);
+            self.cache.set(slot, ptr);
         }
         Ok(result)
     }

@@ -59,14 +59,12 @@ pub fn scalar_to_py<'py>(
     }
 }
 
-/// The `str`s of region labels, given as their quarks (`text` gives the
-/// string of a quark). Labels are quarks, whose strings never change, and the
+/// The `str`s of region labels, given as their quarks. Labels are quarks, whose strings never change, and the
 /// same few repeat on every frame, so their `str` objects are kept (a small
 /// cache by quark) instead of decoded and allocated on every read.
 pub(crate) fn label_strs<'py>(
     py: Python<'py>,
     quarks: impl IntoIterator<Item = u32>,
-    text: impl Fn(u32) -> &'static str,
 ) -> Vec<Bound<'py, PyString>> {
     const SLOTS: usize = 64;
     type Entry = Option<(u32, Py<PyString>)>;
@@ -85,7 +83,7 @@ pub(crate) fn label_strs<'py>(
                     return string.bind(py).clone();
                 }
             }
-            let string = PyString::new(py, text(quark));
+            let string = PyString::new(py, crate::region::quark_text(quark));
             cache[slot] = Some((quark, string.clone().unbind()));
             string
         })
