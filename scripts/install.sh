@@ -28,5 +28,10 @@ else
 fi
 mkdir -p "$dir"
 install -m 0755 "$plugin" "$dir/libgstgvarust.so"
-echo "installed $dir/libgstgvarust.so"
+# isolation=process runs the callback in this program, found next to the plugin
+# (GStreamer loads only shared libraries from the directory, so it is ignored there).
+worker="$(dirname "$plugin")/gvarust-worker"
+[ -f "$worker" ] || { echo "no worker program at $worker: run cargo build --release" >&2; exit 1; }
+install -m 0755 "$worker" "$dir/gvarust-worker"
+echo "installed $dir/libgstgvarust.so and $dir/gvarust-worker"
 echo "check with: gst-inspect-1.0 gvarust"

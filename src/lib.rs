@@ -7,6 +7,7 @@
 
 pub mod gva_exports;
 pub mod gvarust;
+pub mod isolation;
 pub mod pyhost;
 
 use std::sync::LazyLock;

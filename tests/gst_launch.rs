@@ -23,6 +23,8 @@ fn gst_command(tool: &str) -> Command {
         .env("GST_PLUGIN_PATH", plugin_dir())
         .env("GST_REGISTRY", registry)
         .env_remove("GST_DEBUG")
+        // isolation=process finds its worker next to the plugin.
+        .env_remove("GVARUST_WORKER")
         // Like a user's shell: Python's stdout is block-buffered into a pipe.
         .env_remove("PYTHONUNBUFFERED")
         .stdin(Stdio::null());
@@ -45,9 +47,42 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn gst_launch_runs_a_callback_and_its_output_reaches_a_pipe() {
+fn isolation_without_the_worker_program_is_a_clear_start_error() {
+    let dir = std::env::temp_dir().join(format!("gvarust-test-no-worker-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        plugin_dir().join("libgstgvarust.so"),
+        dir.join("libgstgvarust.so"),
+    )
+    .unwrap();
+    let mut command = gst_command("gst-launch-1.0");
+    command
+        .env("GST_PLUGIN_PATH", &dir)
+        .env("GST_REGISTRY", dir.join("registry.bin"));
+    command.args(
+        format!(
+            "videotestsrc num-buffers=1 ! gvarust isolation=process module={} ! fakesink",
+            callback("printer.py")
+        )
+        .split_whitespace(),
+    );
+    let out = output_within_a_minute(command);
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("isolation=process needs the gvarust-worker program next to the plugin")
+            && stderr.contains(&dir.join("gvarust-worker").display().to_string()),
+        "{stderr}"
+    );
+}
+
+/// Runs 20 frames through `printer.py` with `properties` and checks every
+/// line it printed reached gst-launch-1.0's stdout (a pipe).
+fn printer_output_reaches_a_pipe(properties: &str) {
     let out = launch(&format!(
-        "videotestsrc num-buffers=20 ! video/x-raw,width=32,height=24 ! gvarust module={} ! fakesink",
+        "videotestsrc num-buffers=20 ! video/x-raw,width=32,height=24 \
+         ! gvarust {properties} module={} ! fakesink",
         callback("printer.py")
     ));
     let stdout = text(&out.stdout);
@@ -58,6 +93,18 @@ fn gst_launch_runs_a_callback_and_its_output_reaches_a_pipe() {
         .count();
     assert_eq!(frames, 20, "{stdout}");
     assert!(stdout.contains("frame pts=0\n"));
+}
+
+#[test]
+fn gst_launch_runs_a_callback_and_its_output_reaches_a_pipe() {
+    printer_output_reaches_a_pipe("");
+}
+
+#[test]
+fn gst_launch_runs_an_isolated_callback_from_the_plugin_directory() {
+    // The worker is found next to the plugin, inherits stdout, and what it
+    // printed is flushed when it stops.
+    printer_output_reaches_a_pipe("isolation=process");
 }
 
 #[test]

@@ -171,7 +171,7 @@ class Runner:
     @staticmethod
     def _stats(element):
         structure = element.get_property("stats")
-        fields = ("calls", "dropped", "errors", "callback-mean-us", "callback-max-us", "gil-wait-mean-us", "gil-wait-max-us")
+        fields = ("calls", "dropped", "errors", "callback-mean-us", "callback-max-us", "gil-wait-mean-us", "gil-wait-max-us", "ipc-mean-us", "worker-restarts")
         stats = {name: structure.get_value(name) for name in fields if structure.has_field(name)}
         stats["name"] = element.get_name()
         return stats
@@ -235,8 +235,8 @@ def record(run):
         "buffers_per_s": run["pipelines"] * run["buffers"] / run["seconds"],
         "seconds": run["seconds"],
     }
-    for field in ("callback-mean-us", "gil-wait-mean-us"):
-        if run["stats"]:
+    for field in ("callback-mean-us", "gil-wait-mean-us", "ipc-mean-us"):
+        if run["stats"] and all(field in s for s in run["stats"]):
             out[field] = statistics.mean(s[field] for s in run["stats"])
     out.update(run.get("extra", {}))
     return out
@@ -716,8 +716,7 @@ class TwoStreams(Scenario):
         }
 
     def measure(self, runner, cfg):
-        heavy = load_callback(HERE / "heavy.py", "gvarust_bench_heavy_calibration")
-        iterations = calibrate(heavy.work, cfg["heavy_us"])
+        iterations = calibrated_heavy(cfg["heavy_us"])
         kinds = {
             "identity": ("identity", cfg["n_trivial"]),
             "trivial": (gvarust("trivial.py"), cfg["n_trivial"]),
@@ -766,6 +765,12 @@ class TwoStreams(Scenario):
             f"so its ceiling is 1.00 whatever the core count.",
         ]
         return [(f"Scenario 4: {self.title}", header, rows, notes)]
+
+
+def calibrated_heavy(target_us):
+    """Iterations of heavy.py's work that take about target_us microseconds here."""
+    heavy = load_callback(HERE / "heavy.py", "gvarust_bench_heavy_calibration")
+    return calibrate(heavy.work, target_us)
 
 
 def calibrate(work, target_us):
@@ -837,7 +842,88 @@ class Writers(Scenario):
         return [(f"Scenario 5: {self.title}", ["writer", "us/frame", "cost over baseline (us/frame)", "writer callback-mean-us"], rows, notes)]
 
 
-SCENARIOS = [TrivialCallback(), MetadataHeavy(), PixelAccess(), TwoStreams(), Writers()]
+class Isolation(Scenario):
+    key = "6"
+    title = "isolation=process: the callback in a worker process"
+
+    def config(self, args):
+        return {
+            "n_small": args.n6_small or (200 if args.quick else 5000),
+            "n_large": args.n6_large or (20 if args.quick else 300),
+            "n_heavy": args.n6_heavy or (10 if args.quick else 250),
+            "heavy_us": args.n6_heavy_us,
+        }
+
+    def measure(self, runner, cfg):
+        iterations = calibrated_heavy(cfg["heavy_us"])
+        heavy_props = {"class": "Heavy", "kwarg": {"iterations": iterations}}
+        variants = {}
+        for size, (w, h), n in (("small", (320, 240), cfg["n_small"]), ("large", (1920, 1080), cfg["n_large"])):
+            for label, middle in (
+                ("identity", "identity"),
+                ("none", gvarust("trivial.py")),
+                ("process", gvarust("trivial.py", isolation="process")),
+            ):
+                variants[f"{size}/{label}"] = ((lambda count, m=middle, w=w, h=h: runner.run([m], count, w, h)), n)
+        for isolation in ("none", "process"):
+            middle = gvarust("heavy.py", isolation=isolation, **heavy_props)
+            for streams in (1, 2):
+                variants[f"heavy/{isolation}/{streams}"] = (
+                    (lambda count, m=middle, s=streams: runner.run([m] * s, count)),
+                    cfg["n_heavy"],
+                )
+        return {"variants": interleaved(runner, variants, cfg["repeats"], 5), "iterations": iterations}
+
+    def tables(self, result, cfg):
+        v = {label: summarize(records) for label, records in result["variants"].items()}
+        rows = []
+        for size, title in (("small", "320x240"), ("large", "1920x1080")):
+            base = v[f"{size}/identity"]["us_per_buffer"]
+            none = v[f"{size}/none"]["us_per_buffer"] - base
+            for label in ("none", "process"):
+                item = v[f"{size}/{label}"]
+                over = item["us_per_buffer"] - base
+                rows.append([
+                    f"{title}, isolation={label}",
+                    fmt(over),
+                    fmt(over / none) if none > 0 else "-",
+                    fmt(item.get("ipc-mean-us", 0.0)) if label == "process" else "-",
+                ])
+        overhead = (
+            f"Scenario 6a: {self.title}, per-buffer overhead of a trivial callback",
+            ["variant", "over identity (us/buffer)", "vs none", "ipc-mean-us"],
+            rows,
+            [
+                f"BGRx frames from videotestsrc, {cfg['n_small']} (320x240) and {cfg['n_large']} (1920x1080) "
+                f"buffers per run, medians of {cfg['repeats']} runs. Every frame's bytes are copied into "
+                f"the worker's shared memory (videotestsrc's memory is not file-descriptor backed).",
+            ],
+        )
+        rows = []
+        for isolation in ("none", "process"):
+            one, two = v[f"heavy/{isolation}/1"], v[f"heavy/{isolation}/2"]
+            rows.append([
+                f"isolation={isolation}",
+                fmt(one["buffers_per_s"], 0),
+                fmt(two["buffers_per_s"], 0),
+                fmt(two["buffers_per_s"] / one["buffers_per_s"]),
+                fmt(two.get("gil-wait-mean-us", 0.0)),
+            ])
+        gain = v["heavy/process/2"]["buffers_per_s"] / v["heavy/none/2"]["buffers_per_s"]
+        streams = (
+            f"Scenario 6b: two streams with a pure-Python callback of about {cfg['heavy_us'] / 1000:g} ms",
+            ["isolation", "1 stream buffers/s", "2 streams buffers/s (sum)", "scaling (2 vs 1)", "gil-wait-mean-us (2)"],
+            rows,
+            [
+                f"{cfg['n_heavy']} buffers per stream, medians of {cfg['repeats']} runs, {result['iterations']} "
+                f"iterations of heavy.py's work. Two streams with isolation=process move {fmt(gain)}x the buffers "
+                f"of isolation=none ({os.cpu_count()} cores here; the ceiling is min(streams, cores)).",
+            ],
+        )
+        return [overhead, streams]
+
+
+SCENARIOS = [TrivialCallback(), MetadataHeavy(), PixelAccess(), TwoStreams(), Writers(), Isolation()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -928,6 +1014,10 @@ def parse_args(argv):
     parser.add_argument("--n1", type=int, help="buffers per run, scenario 1 (default 20000)")
     parser.add_argument("--n2", type=int, help="frames per run, scenario 2 (default 5000)")
     parser.add_argument("--n5", type=int, help="frames per run, scenario 5 (default 3000)")
+    parser.add_argument("--n6-small", type=int, help="buffers per run at 320x240, scenario 6 (default 5000)")
+    parser.add_argument("--n6-large", type=int, help="buffers per run at 1920x1080, scenario 6 (default 300)")
+    parser.add_argument("--n6-heavy", type=int, help="buffers per stream, scenario 6 two-stream runs (default 250)")
+    parser.add_argument("--n6-heavy-us", type=float, default=4000.0, help="pure-Python work per buffer of scenario 6's heavy callback (default 4000)")
     parser.add_argument("--n3-small", type=int, help="buffers per run at 320x240, scenario 3 (default 20000)")
     parser.add_argument("--n3-large", type=int, help="buffers per run at 1920x1080, scenario 3 (default 1000)")
     parser.add_argument("--n4-trivial", type=int, help="buffers per stream, scenario 4 trivial callback (default 20000)")
@@ -992,6 +1082,8 @@ def main(argv=None):
         # Only the element's library goes on the plugin path (not the whole target directory, which
         # holds other shared objects the plugin scanner would try to load).
         (tmp / plugin.name).symlink_to(plugin)
+        # isolation=process (scenario 6) finds its worker program next to the plugin.
+        (tmp / "gvarust-worker").symlink_to(plugin.with_name("gvarust-worker"))
         (tmp / "python" / "identity_py.py").write_text(IDENTITY_PY.format(callback=str(HERE / "trivial.py")))
         env = dict(os.environ)
         env["GST_PLUGIN_PATH"] = str(tmp)

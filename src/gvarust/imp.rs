@@ -21,8 +21,9 @@ use super::settings::{Settings, DEFAULT_FUNCTION, DEFAULT_SLOW_CALL_WARNING};
 use super::stats::Stats;
 use super::warnings::WarningLimiter;
 use super::watchdog::Watchdog;
-use super::{Metadata, OnError};
-use crate::pyhost::{HookResult, PyFailure, Session, StuckCall, Verdict, NONE_TRAP_FRAMES};
+use super::{Isolation, Metadata, OnError};
+use crate::isolation::WorkerHost;
+use crate::pyhost::{HookResult, Host, PyFailure, Session, StuckCall, Verdict, NONE_TRAP_FRAMES};
 use crate::CAT;
 
 /// How long a per-buffer call may go on once the element begins to stop before
@@ -40,7 +41,12 @@ struct State {
 pub struct GvaRust {
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
+    /// The Python of `isolation=none`.
     session: Session,
+    /// The worker process of `isolation=process`.
+    worker: WorkerHost,
+    /// Whether the current run uses `worker` (chosen at start).
+    isolated: AtomicBool,
     stats: Stats,
     /// An event hook failed with `on-error=fail`: the element error is posted and
     /// the event was not forwarded, so later buffers must not flow either (they
@@ -49,6 +55,20 @@ pub struct GvaRust {
 }
 
 impl GvaRust {
+    /// What runs the Python of the current run.
+    fn host(&self) -> &dyn Host {
+        if self.isolated.load(Ordering::Relaxed) {
+            &self.worker
+        } else {
+            &self.session
+        }
+    }
+
+    /// The `stats` structure of the current run.
+    fn stats_structure(&self) -> gst::Structure {
+        self.stats.structure(self.worker.restarts())
+    }
+
     fn on_error_mode(&self) -> OnError {
         self.settings
             .lock()
@@ -145,7 +165,7 @@ impl GvaRust {
     /// it, and say which callback it was.
     fn interrupt_stuck_call(&self) {
         match self
-            .session
+            .host()
             .interrupt_stuck_call(STOP_GRACE, INTERRUPT_PATIENCE)
         {
             None => {}
@@ -155,6 +175,18 @@ impl GvaRust {
                     gst::LibraryError::Failed,
                     (
                         "{} had not returned {:.1} s after the element began to stop; it was interrupted",
+                        label,
+                        STOP_GRACE.as_secs_f64()
+                    )
+                );
+            }
+            Some(StuckCall::Killed { label }) => {
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Failed,
+                    (
+                        "{} had not returned {:.1} s after the element began to stop; its worker \
+                         process was killed",
                         label,
                         STOP_GRACE.as_secs_f64()
                     )
@@ -187,7 +219,7 @@ impl GvaRust {
                 | gst::EventType::CustomBothOob
         );
         let mut keep = true;
-        match self.session.process_event(element, event) {
+        match self.host().process_event(element, event) {
             Ok(HookResult::Drop) if droppable => keep = false,
             Ok(_) => {}
             Err(failure) => match self.report_failure(&failure) {
@@ -200,7 +232,7 @@ impl GvaRust {
             },
         }
         if keep && event.type_() == gst::EventType::Eos {
-            if let Err(failure) = self.session.eos(element) {
+            if let Err(failure) = self.host().eos(element) {
                 if self.report_failure(&failure) == OnError::Fail {
                     self.failed.store(true, Ordering::Relaxed);
                     return false;
@@ -331,11 +363,26 @@ impl ObjectImpl for GvaRust {
                     })
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("isolation", Isolation::default())
+                    .nick("Isolation")
+                    .blurb(
+                        "Where the Python code runs: none (default: in the pipeline's process, \
+                         sharing one interpreter and GIL with every other gvarust element there; \
+                         fastest) or process (in a worker process of this element's own, started at \
+                         start: for CPU-heavy Python callbacks with several streams per process, \
+                         and for crash-prone native code; costs a copy of each frame's bytes into \
+                         shared memory and a round trip per buffer; a worker that dies is an error \
+                         under on-error, and drop/pass start a new one)",
+                    )
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
                     .nick("Statistics")
                     .blurb(
                         "Callback statistics of the current run: calls, dropped, errors, \
-                         callback-mean-us, callback-max-us, gil-wait-mean-us, gil-wait-max-us",
+                         callback-mean-us, callback-max-us, gil-wait-mean-us, gil-wait-max-us, and \
+                         with isolation=process worker-restarts and ipc-mean-us (the time per \
+                         buffer spent passing the frame to the worker and back)",
                     )
                     .read_only()
                     .build(),
@@ -395,6 +442,8 @@ impl ObjectImpl for GvaRust {
             }
             "on-error" => {
                 settings.on_error = value.get().expect("type checked upstream");
+                self.worker
+                    .allow_restarts(settings.on_error != OnError::Fail);
                 gst::info!(CAT, imp = self, "on-error set to {:?}", settings.on_error);
             }
             "slow-call-warning" => {
@@ -420,6 +469,10 @@ impl ObjectImpl for GvaRust {
                 settings.reload = value.get().expect("type checked upstream");
                 gst::info!(CAT, imp = self, "reload set to {}", settings.reload);
             }
+            "isolation" => {
+                settings.isolation = value.get().expect("type checked upstream");
+                gst::info!(CAT, imp = self, "isolation set to {:?}", settings.isolation);
+            }
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -436,7 +489,8 @@ impl ObjectImpl for GvaRust {
             "slow-call-warning" => settings.slow_call_warning.to_value(),
             "reload" => settings.reload.to_value(),
             "metadata" => settings.metadata.to_value(),
-            "stats" => self.stats.structure().to_value(),
+            "isolation" => settings.isolation.to_value(),
+            "stats" => self.stats_structure().to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -511,9 +565,13 @@ impl BaseTransformImpl for GvaRust {
             .callback_spec(&element.name())
             .map_err(|message| Self::start_error(&PyFailure::plain(message)))?;
         let caps = element.sink_pad().current_caps();
+        self.isolated
+            .store(settings.isolation == Isolation::Process, Ordering::Relaxed);
+        self.worker
+            .allow_restarts(settings.on_error != OnError::Fail);
         // Watching from the start: a slow import, constructor or on_start() is reported too.
-        let watchdog = Watchdog::spawn(&element, self.session.clock(), settings.slow_call_warning);
-        if let Err(failure) = self.session.start(
+        let watchdog = Watchdog::spawn(&element, self.host().clock(), settings.slow_call_warning);
+        if let Err(failure) = self.host().start(
             element.upcast_ref(),
             spec,
             settings.reload,
@@ -542,7 +600,7 @@ impl BaseTransformImpl for GvaRust {
             .take();
         let element = self.obj();
         // The watchdog keeps watching through on_stop().
-        let stopped = self.session.stop(element.upcast_ref());
+        let stopped = self.host().stop(element.upcast_ref());
         self.post_suppressed_warnings(state.as_mut());
         if let Some(watchdog) = state.and_then(|state| state.watchdog) {
             watchdog.shutdown();
@@ -556,7 +614,7 @@ impl BaseTransformImpl for GvaRust {
                     ["{}", failure.debug]
                 );
             }
-            gst::info!(CAT, imp = self, "stopped: {}", self.stats.structure());
+            gst::info!(CAT, imp = self, "stopped: {}", self.stats_structure());
         }
         self.failed.store(false, Ordering::Relaxed);
         Ok(())
@@ -565,7 +623,7 @@ impl BaseTransformImpl for GvaRust {
     fn sink_event(&self, event: gst::Event) -> bool {
         let element = self.obj();
         if let gst::EventView::Caps(caps) = event.view() {
-            self.session.set_caps(element.upcast_ref(), caps.caps());
+            self.host().set_caps(element.upcast_ref(), caps.caps());
         }
         let keep = self.run_event_hooks(element.upcast_ref(), &event);
         if event.type_() == gst::EventType::Eos {
@@ -578,7 +636,7 @@ impl BaseTransformImpl for GvaRust {
         }
         if event.type_() == gst::EventType::Eos && keep {
             let _ = element.post_message(
-                gst::message::Element::builder(self.stats.structure())
+                gst::message::Element::builder(self.stats_structure())
                     .src(&*element)
                     .build(),
             );
@@ -619,10 +677,23 @@ impl BaseTransformImpl for GvaRust {
             return Err(gst::FlowError::Error);
         }
         let element = self.obj();
-        let Some(call) = self.session.process_buffer(element.upcast_ref(), buffer) else {
+        let Some(call) = self.host().process_buffer(element.upcast_ref(), buffer) else {
             return Err(gst::FlowError::Flushing);
         };
+        if call.restart_failed {
+            // As a failed start: no code runs, whatever on-error says.
+            if let Err(failure) = &call.result {
+                gst::element_imp_error!(
+                    self,
+                    gst::LibraryError::Init,
+                    ("{}", failure.message),
+                    ["{}", failure.debug]
+                );
+            }
+            return Err(gst::FlowError::Error);
+        }
         self.stats.record_call(call.gil_wait, call.duration);
+        self.stats.record_channel(call.channel);
         if call.interrupted {
             // Reported by `interrupt_stuck_call`; the element is stopping.
             return Err(gst::FlowError::Flushing);
@@ -637,7 +708,7 @@ impl BaseTransformImpl for GvaRust {
                 (
                     "{} returned None for each of the first {} frames, so every one was dropped: \
                      return True to push a frame on (a falsy result, None included, drops it)",
-                    self.session.clock().label(),
+                    self.host().clock().label(),
                     NONE_TRAP_FRAMES
                 )
             );

@@ -95,10 +95,31 @@ impl Metadata {
     }
 }
 
+/// Where the user's Python runs.
+#[derive(Debug, Eq, PartialEq, Hash, Clone, Copy, glib::Enum, Default)]
+#[repr(u32)]
+#[enum_type(name = "GstGvaRustIsolation")]
+pub enum Isolation {
+    /// In the pipeline's process (one GIL shared by every element of it).
+    #[default]
+    #[enum_value(
+        name = "None: in the pipeline's process, sharing its one Python interpreter (fastest)",
+        nick = "none"
+    )]
+    None = 0,
+    /// In a worker process of the element's own.
+    #[enum_value(
+        name = "Process: in a worker process of this element's own (a GIL of its own; a crash ends the worker, not the pipeline)",
+        nick = "process"
+    )]
+    Process = 1,
+}
+
 /// Registers the element with `plugin`.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     OnError::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     Metadata::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    Isolation::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "gvarust",

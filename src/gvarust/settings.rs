@@ -24,6 +24,7 @@ pub(super) struct Settings {
     pub slow_call_warning: f64,
     pub reload: bool,
     pub metadata: super::Metadata,
+    pub isolation: super::Isolation,
 }
 
 impl Default for Settings {
@@ -40,6 +41,7 @@ impl Default for Settings {
             slow_call_warning: DEFAULT_SLOW_CALL_WARNING,
             reload: false,
             metadata: super::Metadata::default(),
+            isolation: super::Isolation::default(),
         }
     }
 }

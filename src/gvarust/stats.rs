@@ -13,6 +13,7 @@ pub(super) struct Stats {
     callback_max_ns: AtomicU64,
     gil_wait_ns: AtomicU64,
     gil_wait_max_ns: AtomicU64,
+    channel_ns: AtomicU64,
 }
 
 impl Stats {
@@ -25,6 +26,7 @@ impl Stats {
             &self.callback_max_ns,
             &self.gil_wait_ns,
             &self.gil_wait_max_ns,
+            &self.channel_ns,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -41,6 +43,12 @@ impl Stats {
         self.callback_max_ns.fetch_max(callback, Ordering::Relaxed);
     }
 
+    /// Time a per-buffer call spent passing the frame to a worker process and back.
+    pub(super) fn record_channel(&self, channel: Duration) {
+        self.channel_ns
+            .fetch_add(channel.as_nanos() as u64, Ordering::Relaxed);
+    }
+
     /// A buffer was dropped (by the callback's result or by `on-error=drop`).
     pub(super) fn record_drop(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -51,8 +59,9 @@ impl Stats {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The `gvarust-stats` structure.
-    pub(super) fn structure(&self) -> gst::Structure {
+    /// The `gvarust-stats` structure; `worker_restarts` counts the worker
+    /// processes started anew (`isolation=process`).
+    pub(super) fn structure(&self, worker_restarts: u64) -> gst::Structure {
         let calls = self.calls.load(Ordering::Relaxed);
         let mean_us = |total: &AtomicU64| {
             if calls == 0 {
@@ -70,6 +79,8 @@ impl Stats {
             .field("callback-max-us", max_us(&self.callback_max_ns))
             .field("gil-wait-mean-us", mean_us(&self.gil_wait_ns))
             .field("gil-wait-max-us", max_us(&self.gil_wait_max_ns))
+            .field("worker-restarts", worker_restarts)
+            .field("ipc-mean-us", mean_us(&self.channel_ns))
             .build()
     }
 }

@@ -39,12 +39,29 @@ impl CallClock {
     /// A call other than the per-buffer callback (an import, a constructor, a
     /// hook), named by `label`, starts now.
     pub(super) fn begin(&self, label: String) -> u64 {
+        self.name_other(label);
+        self.start(Instant::now())
+    }
+
+    fn name_other(&self, label: String) {
         *self
             .other_label
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = label;
         self.other.store(true, Ordering::Relaxed);
-        self.start(Instant::now())
+    }
+
+    /// [`CallClock::begin`] for a call that runs in another process (no Python
+    /// thread of this process to interrupt).
+    pub(crate) fn begin_untracked(&self, label: String) -> u64 {
+        self.name_other(label);
+        self.mark(Instant::now())
+    }
+
+    /// [`CallClock::start_callback`] for a callback that runs in another process.
+    pub(crate) fn start_callback_untracked(&self, at: Instant) -> u64 {
+        self.other.store(false, Ordering::Relaxed);
+        self.mark(at)
     }
 
     /// The per-buffer callback starts at `at` (an instant the caller already read:
@@ -58,6 +75,10 @@ impl CallClock {
         // SAFETY: PyThread_get_thread_ident only reads the calling thread's id.
         let thread = unsafe { pyo3::ffi::PyThread_get_thread_ident() };
         self.thread.store(thread as u64, Ordering::Relaxed);
+        self.mark(at)
+    }
+
+    fn mark(&self, at: Instant) -> u64 {
         let id = monotonic_ns_at(at);
         self.started.store(id, Ordering::Release);
         id
@@ -69,13 +90,13 @@ impl CallClock {
     }
 
     /// The call returned.
-    pub(super) fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.started.store(0, Ordering::Release);
     }
 
     /// Names the per-buffer callback in slow-call warnings, e.g.
     /// `Python callback process_frame()`.
-    pub(super) fn set_label(&self, label: String) {
+    pub(crate) fn set_label(&self, label: String) {
         *self.label.lock().unwrap_or_else(PoisonError::into_inner) = label;
     }
 
@@ -87,6 +108,14 @@ impl CallClock {
             &self.label
         };
         label.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// What the per-buffer callback is called, e.g. `Python callback process_frame()`.
+    pub fn callback_label(&self) -> String {
+        self.label
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The call running now, if any.

@@ -17,7 +17,7 @@ use pyo3::sync::MutexExt;
 
 use super::callback::{Callback, CallbackSpec, HookResult, PyFailure, Verdict};
 use super::threads::{attach, running_for};
-use super::{bootstrap, CallClock};
+use super::{bootstrap, CallClock, Host};
 use crate::CAT;
 
 /// How often `reload=true` looks at the module file's modification time.
@@ -46,6 +46,11 @@ pub enum StuckCall {
     /// It did not return even when interrupted: it is blocked outside Python
     /// bytecode (a C extension, I/O, `time.sleep`), and stopping waits for it.
     Blocked {
+        /// The callable, e.g. `Python callback process_frame()`.
+        label: String,
+    },
+    /// It ran in a worker process (`isolation=process`), which was killed.
+    Killed {
         /// The callable, e.g. `Python callback process_frame()`.
         label: String,
     },
@@ -122,6 +127,15 @@ pub struct BufferCall {
     /// Why the frame's metadata could not be finished after the call (in
     /// `metadata=analytics`, a buffer Python still shares keeps its region metas).
     pub unfinished_metadata: Option<String>,
+    /// With `isolation=process`: time spent passing the frame to the worker and
+    /// back (copies, metadata, the channel); zero in process.
+    pub channel: Duration,
+    /// With `isolation=process`: the worker died during the call (the next
+    /// call starts a new one).
+    pub worker_lost: bool,
+    /// With `isolation=process`: a new worker was needed for this call and
+    /// could not be started (the failure says why).
+    pub restart_failed: bool,
 }
 
 /// How many frames in a row, from the start of a run, must come back `None`
@@ -129,62 +143,6 @@ pub struct BufferCall {
 pub const NONE_TRAP_FRAMES: u32 = 100;
 
 impl Session {
-    /// The clock of the running call, for a watchdog thread.
-    pub fn clock(&self) -> Arc<CallClock> {
-        self.clock.clone()
-    }
-
-    /// Starts the interpreter if needed, loads the user code, calls `on_start()`
-    /// and picks the frame class for `caps`. With `watch_for_changes`, a changed
-    /// module file is loaded again before the next buffer.
-    pub fn start(
-        &self,
-        element: &gst::Element,
-        spec: CallbackSpec,
-        watch_for_changes: bool,
-        metadata: MetadataMode,
-        caps: Option<&gst::CapsRef>,
-    ) -> Result<(), PyFailure> {
-        bootstrap::ensure_started()
-            .map_err(|reason| PyFailure::plain(format!("Cannot start Python: {reason}")))?;
-        let reimport = self.named_module_loaded.load(Ordering::Relaxed);
-        let label = attach(|py| {
-            let _running = running_for(element);
-            let callback = self.load_and_start(py, &spec, reimport)?;
-            let label = callback.function_label().to_string();
-            let reload = watch_for_changes
-                .then(|| callback.source_file(py, &spec))
-                .flatten()
-                .map(|path| ReloadWatch {
-                    modified: modification_time(&path),
-                    path,
-                    spec: spec.clone(),
-                    next_check: Instant::now() + RELOAD_CHECK_INTERVAL,
-                });
-            let run = Run {
-                callback,
-                frame_kind: FrameKind::from_caps(caps),
-                metadata,
-                reload,
-                none_streak: Some(0),
-            };
-            let mut slot = self
-                .run
-                .lock_py_attached(py)
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(stale) = slot.replace(run) {
-                stale.callback.unload(py);
-            }
-            Ok(label)
-        })?;
-        if !spec.module_is_path() {
-            self.named_module_loaded.store(true, Ordering::Relaxed);
-        }
-        self.clock.set_label(format!("Python callback {label}"));
-        gst::info!(CAT, obj = element, "loaded {label} from '{}'", spec.module);
-        Ok(())
-    }
-
     /// Loads the user code and calls `on_start()`, each step watched on the clock.
     fn load_and_start(
         &self,
@@ -255,8 +213,117 @@ impl Session {
         })
     }
 
+    /// With `reload=true`, picks up a changed module file before the next buffer:
+    /// the new code is loaded and started first, and only when that worked does
+    /// it replace the running code (whose `on_stop()` then runs). A failed reload
+    /// keeps the previous code and posts a warning with the traceback.
+    fn maybe_reload(&self, py: Python<'_>, element: &gst::Element, run: &mut Run, now: Instant) {
+        let Some(watch) = run.reload.as_mut() else {
+            return;
+        };
+        if now < watch.next_check {
+            return;
+        }
+        watch.next_check = now + RELOAD_CHECK_INTERVAL;
+        let modified = modification_time(&watch.path);
+        if modified == watch.modified {
+            return;
+        }
+        watch.modified = modified;
+        let shown = watch.path.display().to_string();
+        match self.load_and_start(py, &watch.spec, true) {
+            Ok(new) => {
+                let old = std::mem::replace(&mut run.callback, new);
+                let (stopped, _) = self.watch("Python hook on_stop()", || old.on_stop(py));
+                if let Err(failure) = stopped {
+                    gst::element_warning!(
+                        element,
+                        gst::LibraryError::Failed,
+                        ("{}", failure.message),
+                        ["{}", failure.debug]
+                    );
+                }
+                old.unload(py);
+                self.clock
+                    .set_label(format!("Python callback {}", run.callback.function_label()));
+                gst::info!(CAT, obj = element, "reloaded '{shown}'");
+            }
+            Err(failure) => {
+                run.callback.register_module(py);
+                gst::element_warning!(
+                    element,
+                    gst::LibraryError::Init,
+                    (
+                        "Reloading '{}' failed, the previous code keeps running: {}",
+                        shown,
+                        failure.message
+                    ),
+                    ["{}", failure.debug]
+                );
+            }
+        }
+    }
+}
+
+impl Host for Session {
+    /// The clock of the running call, for a watchdog thread.
+    fn clock(&self) -> Arc<CallClock> {
+        self.clock.clone()
+    }
+
+    /// Starts the interpreter if needed, loads the user code, calls `on_start()`
+    /// and picks the frame class for `caps`. With `watch_for_changes`, a changed
+    /// module file is loaded again before the next buffer.
+    fn start(
+        &self,
+        element: &gst::Element,
+        spec: CallbackSpec,
+        watch_for_changes: bool,
+        metadata: MetadataMode,
+        caps: Option<&gst::CapsRef>,
+    ) -> Result<(), PyFailure> {
+        bootstrap::ensure_started()
+            .map_err(|reason| PyFailure::plain(format!("Cannot start Python: {reason}")))?;
+        let reimport = self.named_module_loaded.load(Ordering::Relaxed);
+        let label = attach(|py| {
+            let _running = running_for(element);
+            let callback = self.load_and_start(py, &spec, reimport)?;
+            let label = callback.function_label().to_string();
+            let reload = watch_for_changes
+                .then(|| callback.source_file(py, &spec))
+                .flatten()
+                .map(|path| ReloadWatch {
+                    modified: modification_time(&path),
+                    path,
+                    spec: spec.clone(),
+                    next_check: Instant::now() + RELOAD_CHECK_INTERVAL,
+                });
+            let run = Run {
+                callback,
+                frame_kind: FrameKind::from_caps(caps),
+                metadata,
+                reload,
+                none_streak: Some(0),
+            };
+            let mut slot = self
+                .run
+                .lock_py_attached(py)
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(stale) = slot.replace(run) {
+                stale.callback.unload(py);
+            }
+            Ok(label)
+        })?;
+        if !spec.module_is_path() {
+            self.named_module_loaded.store(true, Ordering::Relaxed);
+        }
+        self.clock.set_label(format!("Python callback {label}"));
+        gst::info!(CAT, obj = element, "loaded {label} from '{}'", spec.module);
+        Ok(())
+    }
+
     /// Follows a caps change: frames are then built for `caps`.
-    pub fn set_caps(&self, element: &gst::Element, caps: &gst::CapsRef) {
+    fn set_caps(&self, element: &gst::Element, caps: &gst::CapsRef) {
         self.with_run((), |_py, run| {
             run.frame_kind = FrameKind::from_caps(Some(caps));
             gst::debug!(
@@ -270,7 +337,7 @@ impl Session {
 
     /// Calls the user's function with a frame over `buffer`. `None` when no
     /// code is loaded (the element is not started).
-    pub fn process_buffer(
+    fn process_buffer(
         &self,
         element: &gst::Element,
         buffer: &mut gst::BufferRef,
@@ -306,13 +373,16 @@ impl Session {
                 result,
                 gil_wait,
                 duration: call_start.elapsed(),
+                channel: Duration::ZERO,
+                worker_lost: false,
+                restart_failed: false,
             })
         })
     }
 
     /// Calls the `process_event(event)` hook; [`HookResult::Drop`] when it
     /// returned exactly `False`.
-    pub fn process_event(
+    fn process_event(
         &self,
         element: &gst::Element,
         event: &gst::EventRef,
@@ -330,7 +400,7 @@ impl Session {
     }
 
     /// Calls the `on_eos()` hook.
-    pub fn eos(&self, element: &gst::Element) -> Result<(), PyFailure> {
+    fn eos(&self, element: &gst::Element) -> Result<(), PyFailure> {
         self.with_run(Ok(()), |py, run| {
             let _running = running_for(element);
             match self.watch("Python hook on_eos()", || run.callback.on_eos(py)) {
@@ -343,7 +413,7 @@ impl Session {
 
     /// Calls `on_stop()` and releases every Python object of the run (so
     /// `__del__` runs now). `None` when nothing was running.
-    pub fn stop(&self, element: &gst::Element) -> Option<Result<(), PyFailure>> {
+    fn stop(&self, element: &gst::Element) -> Option<Result<(), PyFailure>> {
         if !bootstrap::is_started() {
             return None;
         }
@@ -367,7 +437,7 @@ impl Session {
     ///
     /// The interrupt is raised from a thread of its own: taking the GIL may
     /// block for as long as native code holds it, and the caller must not.
-    pub fn interrupt_stuck_call(&self, grace: Duration, patience: Duration) -> Option<StuckCall> {
+    fn interrupt_stuck_call(&self, grace: Duration, patience: Duration) -> Option<StuckCall> {
         let call = self.clock.running()?;
         let still_running = |limit: Duration| {
             let deadline = Instant::now() + limit;
@@ -418,57 +488,6 @@ impl Session {
             Some(StuckCall::Blocked { label })
         } else {
             Some(StuckCall::Interrupted { label })
-        }
-    }
-
-    /// With `reload=true`, picks up a changed module file before the next buffer:
-    /// the new code is loaded and started first, and only when that worked does
-    /// it replace the running code (whose `on_stop()` then runs). A failed reload
-    /// keeps the previous code and posts a warning with the traceback.
-    fn maybe_reload(&self, py: Python<'_>, element: &gst::Element, run: &mut Run, now: Instant) {
-        let Some(watch) = run.reload.as_mut() else {
-            return;
-        };
-        if now < watch.next_check {
-            return;
-        }
-        watch.next_check = now + RELOAD_CHECK_INTERVAL;
-        let modified = modification_time(&watch.path);
-        if modified == watch.modified {
-            return;
-        }
-        watch.modified = modified;
-        let shown = watch.path.display().to_string();
-        match self.load_and_start(py, &watch.spec, true) {
-            Ok(new) => {
-                let old = std::mem::replace(&mut run.callback, new);
-                let (stopped, _) = self.watch("Python hook on_stop()", || old.on_stop(py));
-                if let Err(failure) = stopped {
-                    gst::element_warning!(
-                        element,
-                        gst::LibraryError::Failed,
-                        ("{}", failure.message),
-                        ["{}", failure.debug]
-                    );
-                }
-                old.unload(py);
-                self.clock
-                    .set_label(format!("Python callback {}", run.callback.function_label()));
-                gst::info!(CAT, obj = element, "reloaded '{shown}'");
-            }
-            Err(failure) => {
-                run.callback.register_module(py);
-                gst::element_warning!(
-                    element,
-                    gst::LibraryError::Init,
-                    (
-                        "Reloading '{}' failed, the previous code keeps running: {}",
-                        shown,
-                        failure.message
-                    ),
-                    ["{}", failure.debug]
-                );
-            }
         }
     }
 }

@@ -15,6 +15,9 @@ pub fn init() {
     INIT.call_once(|| {
         gst::init().expect("GStreamer initializes");
         gstgvarust::plugin_register_static().expect("gvarust plugin registers");
+        // The plugin is linked into the test program here, not loaded from a
+        // directory holding the worker program: say where cargo built it.
+        std::env::set_var("GVARUST_WORKER", env!("CARGO_BIN_EXE_gvarust-worker"));
     });
 }
 
@@ -209,6 +212,12 @@ pub fn fresh_plugin_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("gvarust-test-plugin-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("plugin dir");
         std::fs::copy(&built, dir.join("libgstgvarust.so")).expect("plugin copied");
+        // isolation=process finds its worker next to the plugin.
+        std::fs::copy(
+            env!("CARGO_BIN_EXE_gvarust-worker"),
+            dir.join(gstgvarust::isolation::WORKER_NAME),
+        )
+        .expect("worker copied");
         dir
     })
     .clone()

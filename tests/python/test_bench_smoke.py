@@ -75,6 +75,16 @@ EXPECTED = {
         "object API: `add_region()` only",
         "bulk API: one `add_regions()` call",
     ],
+    "Scenario 6a": [
+        "320x240, isolation=none",
+        "320x240, isolation=process",
+        "1920x1080, isolation=none",
+        "1920x1080, isolation=process",
+    ],
+    "Scenario 6b": [
+        "isolation=none",
+        "isolation=process",
+    ],
 }
 
 

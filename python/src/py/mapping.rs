@@ -8,6 +8,7 @@
 //! by its callers.
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -44,6 +45,16 @@ pub(crate) fn parse_flags(
         )));
     }
     Ok(Some(value & MAP_WRITE != 0))
+}
+
+/// Writable mappings of frame bytes made so far in this process.
+static WRITABLE_MAPS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times a frame's bytes were mapped for writing (`data()`, `planes()`,
+/// `AudioFrame.data()` with WRITE) in this process so far: a host that copies a
+/// frame's bytes back only after a write compares it before and after a call.
+pub fn writable_maps() -> u64 {
+    WRITABLE_MAPS.load(Ordering::Relaxed)
 }
 
 /// A mapped `GstMemory`.
@@ -124,6 +135,7 @@ pub(crate) fn map_buffer(slot: &BufferSlot, write: bool) -> PyResult<Result<Mapp
                 return Err(MapFailure::NotMerged);
             }
             let memory = buffer.memory(0).ok_or(MapFailure::NoMemory)?;
+            WRITABLE_MAPS.fetch_add(1, Ordering::Relaxed);
             memory
                 .into_mapped_memory_writable()
                 .map(Mapped::Write)

@@ -38,6 +38,7 @@ pub use event::Event;
 pub use frame::{
     message_class, AudioFrame, Frame, FrameKind, MessageMeta, VideoFrame, VideoStream,
 };
+pub use mapping::writable_maps;
 pub use pixels::{PixelAccess, PixelMapping};
 pub use region::{rect_class, RegionMeta, RegionOfInterest};
 pub use slot::BufferSlot;

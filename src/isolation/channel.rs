@@ -1,0 +1,540 @@
+//! The connection between an element and its worker: one end of a Unix
+//! socketpair each, private to the two (the worker inherits its end as fd 3; no
+//! path or port exists that another process could open).
+//!
+//! A message is a 4-byte little-endian length, a 1-byte tag and a body. Rare
+//! messages (start, caps, events, hook results, notices) carry JSON; the
+//! per-buffer request and reply carry fixed binary fields and the frame's
+//! metadata as `gvarust_meta::transfer` bytes. Every request gets exactly one
+//! reply; the worker may send notices (messages its element posted) before it.
+
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::pyhost::{PyFailure, Verdict};
+
+/// The worker's end of the channel, and its shared memory, in the worker.
+pub(super) const WORKER_CHANNEL_FD: i32 = 3;
+pub(super) const WORKER_ARENA_FD: i32 = 4;
+
+/// Largest message accepted: a frame's metadata can be large, never this large.
+const MAX_MESSAGE: usize = 1 << 30;
+
+/// What a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Tag {
+    /// Element → worker, JSON: load the code and call `on_start()`.
+    Start = 1,
+    /// Element → worker, JSON: the stream's caps changed.
+    Caps = 2,
+    /// Element → worker, binary: call the callback on a frame.
+    Buffer = 3,
+    /// Element → worker, JSON: call `process_event()`.
+    Event = 4,
+    /// Element → worker: call `on_eos()`.
+    Eos = 5,
+    /// Element → worker: call `on_stop()` and exit.
+    Stop = 6,
+    /// Worker → element, JSON: the reply to every request but `Buffer`.
+    Done = 10,
+    /// Worker → element, binary: the reply to `Buffer`.
+    BufferDone = 11,
+    /// Worker → element, JSON: a message the worker's element posted.
+    Notice = 12,
+}
+
+impl Tag {
+    fn from_u8(value: u8) -> io::Result<Tag> {
+        Ok(match value {
+            1 => Tag::Start,
+            2 => Tag::Caps,
+            3 => Tag::Buffer,
+            4 => Tag::Event,
+            5 => Tag::Eos,
+            6 => Tag::Stop,
+            10 => Tag::Done,
+            11 => Tag::BufferDone,
+            12 => Tag::Notice,
+            other => return Err(malformed(format!("unknown message tag {other}"))),
+        })
+    }
+}
+
+pub(super) fn malformed(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+/// A message being built: header space first, so sending copies nothing.
+pub(super) struct Message(Vec<u8>);
+
+impl Message {
+    pub(super) fn new(tag: Tag) -> Self {
+        let mut bytes = Vec::with_capacity(256);
+        bytes.extend_from_slice(&[0, 0, 0, 0, tag as u8]);
+        Message(bytes)
+    }
+
+    pub(super) fn json(tag: Tag, value: &serde_json::Value) -> Self {
+        let mut message = Message::new(tag);
+        serde_json::to_writer(&mut message.0, value).expect("JSON values serialize");
+        message
+    }
+
+    pub(super) fn u8(&mut self, v: u8) -> &mut Self {
+        self.0.push(v);
+        self
+    }
+    pub(super) fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub(super) fn i32(&mut self, v: i32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub(super) fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    /// Appends `bytes` as they are (the rest of the body, or after a length).
+    pub(super) fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+}
+
+/// A received message body, read field by field.
+pub(super) struct Body {
+    pub(super) tag: Tag,
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl Body {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| malformed(format!("{:?} message cut short", self.tag)))?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+    pub(super) fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    pub(super) fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    pub(super) fn i32(&mut self) -> io::Result<i32> {
+        Ok(i32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    pub(super) fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+    pub(super) fn slice(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.take(n)
+    }
+    /// Everything not read yet.
+    pub(super) fn rest(&self) -> &[u8] {
+        &self.bytes[self.pos..]
+    }
+    /// The whole body as JSON.
+    pub(super) fn json(&self) -> io::Result<serde_json::Value> {
+        serde_json::from_slice(&self.bytes)
+            .map_err(|e| malformed(format!("{:?} message: {e}", self.tag)))
+    }
+}
+
+/// One end of the channel.
+#[derive(Debug)]
+pub(super) struct Channel {
+    stream: UnixStream,
+    /// One message at a time: the worker sends notices from any thread.
+    sending: Mutex<()>,
+}
+
+impl Channel {
+    pub(super) fn new(stream: UnixStream) -> Self {
+        Channel {
+            stream,
+            sending: Mutex::new(()),
+        }
+    }
+
+    /// Sends `message`. Uses `send(MSG_NOSIGNAL)`: writing to a worker that died
+    /// must be an error, not a SIGPIPE that ends the host application.
+    pub(super) fn send(&self, message: &mut Message) -> io::Result<()> {
+        let len = u32::try_from(message.0.len() - 5)
+            .ok()
+            .filter(|&len| (len as usize) <= MAX_MESSAGE)
+            .ok_or_else(|| malformed("message too large"))?;
+        message.0[..4].copy_from_slice(&len.to_le_bytes());
+        let _one_at_a_time = self.sending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rest: &[u8] = &message.0;
+        while !rest.is_empty() {
+            // SAFETY: `rest` is a live byte slice; send reads at most its length.
+            let sent = unsafe {
+                libc::send(
+                    self.stream.as_raw_fd(),
+                    rest.as_ptr().cast(),
+                    rest.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+            if sent < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            rest = &rest[sent as usize..];
+        }
+        Ok(())
+    }
+
+    /// Receives the next message; `UnexpectedEof` when the other end is gone.
+    pub(super) fn receive(&self) -> io::Result<Body> {
+        let mut header = [0u8; 5];
+        (&self.stream).read_exact(&mut header)?;
+        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        if len > MAX_MESSAGE {
+            return Err(malformed(format!("message of {len} bytes")));
+        }
+        let tag = Tag::from_u8(header[4])?;
+        let mut bytes = vec![0u8; len];
+        (&self.stream).read_exact(&mut bytes)?;
+        Ok(Body { tag, bytes, pos: 0 })
+    }
+
+    /// Limits how long [`Channel::receive`] waits (`None`: for ever).
+    pub(super) fn set_receive_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stream.set_read_timeout(timeout)
+    }
+}
+
+/// Time stamps and offsets: `u64::MAX` stands for none (as `GST_CLOCK_TIME_NONE`).
+const NONE: u64 = u64::MAX;
+
+/// A frame's plane layout (its `GstVideoMeta`), so the worker's frame has the
+/// same strides and offsets as the element's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct VideoLayout {
+    pub(super) format: u32,
+    pub(super) flags: u32,
+    pub(super) width: u32,
+    pub(super) height: u32,
+    pub(super) offsets: [u64; 4],
+    pub(super) strides: [i32; 4],
+    pub(super) n_planes: u32,
+}
+
+/// The per-buffer request: the buffer's fields, where its bytes are, its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FrameRequest {
+    pub(super) pts: Option<u64>,
+    pub(super) dts: Option<u64>,
+    pub(super) duration: Option<u64>,
+    pub(super) offset: u64,
+    pub(super) offset_end: u64,
+    pub(super) flags: u32,
+    /// The buffer's size; `None` for a buffer without memory.
+    pub(super) size: Option<u64>,
+    /// How much of the arena the worker must map.
+    pub(super) arena_len: u64,
+    pub(super) video: Option<VideoLayout>,
+    /// `gvarust_meta::transfer` bytes.
+    pub(super) metadata: Vec<u8>,
+}
+
+fn opt(v: Option<u64>) -> u64 {
+    v.unwrap_or(NONE)
+}
+
+fn from_opt(v: u64) -> Option<u64> {
+    (v != NONE).then_some(v)
+}
+
+impl FrameRequest {
+    pub(super) fn message(&self) -> Message {
+        let mut m = Message::new(Tag::Buffer);
+        m.u64(opt(self.pts))
+            .u64(opt(self.dts))
+            .u64(opt(self.duration))
+            .u64(self.offset)
+            .u64(self.offset_end)
+            .u32(self.flags)
+            .u64(opt(self.size))
+            .u64(self.arena_len);
+        match &self.video {
+            None => {
+                m.u8(0);
+            }
+            Some(v) => {
+                m.u8(1)
+                    .u32(v.format)
+                    .u32(v.flags)
+                    .u32(v.width)
+                    .u32(v.height)
+                    .u32(v.n_planes);
+                for (&offset, &stride) in v.offsets.iter().zip(&v.strides) {
+                    m.u64(offset).i32(stride);
+                }
+            }
+        }
+        m.raw(&self.metadata);
+        m
+    }
+
+    pub(super) fn read(body: &mut Body) -> io::Result<Self> {
+        let pts = from_opt(body.u64()?);
+        let dts = from_opt(body.u64()?);
+        let duration = from_opt(body.u64()?);
+        let offset = body.u64()?;
+        let offset_end = body.u64()?;
+        let flags = body.u32()?;
+        let size = from_opt(body.u64()?);
+        let arena_len = body.u64()?;
+        let video = match body.u8()? {
+            0 => None,
+            _ => {
+                let (format, flags, width, height, n_planes) = (
+                    body.u32()?,
+                    body.u32()?,
+                    body.u32()?,
+                    body.u32()?,
+                    body.u32()?,
+                );
+                let mut offsets = [0; 4];
+                let mut strides = [0; 4];
+                for (offset, stride) in offsets.iter_mut().zip(strides.iter_mut()) {
+                    *offset = body.u64()?;
+                    *stride = body.i32()?;
+                }
+                Some(VideoLayout {
+                    format,
+                    flags,
+                    width,
+                    height,
+                    offsets,
+                    strides,
+                    n_planes,
+                })
+            }
+        };
+        Ok(FrameRequest {
+            pts,
+            dts,
+            duration,
+            offset,
+            offset_end,
+            flags,
+            size,
+            arena_len,
+            video,
+            metadata: body.rest().to_vec(),
+        })
+    }
+}
+
+/// What the callback said about one frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FrameReply {
+    /// `Ok` with the verdict, or the callback's failure.
+    pub(super) result: Result<Verdict, PyFailure>,
+    pub(super) none_trap: bool,
+    /// The callback mapped the pixels for writing: the arena holds the new bytes.
+    pub(super) pixels_written: bool,
+    pub(super) unfinished_metadata: Option<String>,
+    pub(super) gil_wait: Duration,
+    pub(super) duration: Duration,
+    /// The frame's metadata after the call, when it changed.
+    pub(super) metadata: Option<Vec<u8>>,
+}
+
+const VERDICT_PUSH: u8 = 0;
+const VERDICT_DROP: u8 = 1;
+const VERDICT_DROP_NONE: u8 = 2;
+const VERDICT_FAILED: u8 = 3;
+const FLAG_NONE_TRAP: u8 = 1;
+const FLAG_PIXELS_WRITTEN: u8 = 2;
+const FLAG_METADATA: u8 = 4;
+
+impl FrameReply {
+    pub(super) fn message(&self) -> Message {
+        let mut m = Message::new(Tag::BufferDone);
+        let verdict = match &self.result {
+            Ok(Verdict::Push) => VERDICT_PUSH,
+            Ok(Verdict::Drop) => VERDICT_DROP,
+            Ok(Verdict::DropNone) => VERDICT_DROP_NONE,
+            Err(_) => VERDICT_FAILED,
+        };
+        let flags = (if self.none_trap { FLAG_NONE_TRAP } else { 0 })
+            | (if self.pixels_written {
+                FLAG_PIXELS_WRITTEN
+            } else {
+                0
+            })
+            | (if self.metadata.is_some() {
+                FLAG_METADATA
+            } else {
+                0
+            });
+        m.u8(verdict)
+            .u8(flags)
+            .u64(self.gil_wait.as_nanos() as u64)
+            .u64(self.duration.as_nanos() as u64);
+        let mut notes = serde_json::Map::new();
+        if let Err(failure) = &self.result {
+            notes.insert("failure".into(), failure_to_json(failure));
+        }
+        if let Some(reason) = &self.unfinished_metadata {
+            notes.insert("unfinished_metadata".into(), reason.as_str().into());
+        }
+        let notes = if notes.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&notes).expect("JSON values serialize")
+        };
+        m.u32(notes.len() as u32).raw(&notes);
+        if let Some(metadata) = &self.metadata {
+            m.raw(metadata);
+        }
+        m
+    }
+
+    pub(super) fn read(body: &mut Body) -> io::Result<Self> {
+        let verdict = body.u8()?;
+        let flags = body.u8()?;
+        let gil_wait = Duration::from_nanos(body.u64()?);
+        let duration = Duration::from_nanos(body.u64()?);
+        let notes_len = body.u32()? as usize;
+        let notes: serde_json::Value = if notes_len == 0 {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(body.slice(notes_len)?)
+                .map_err(|e| malformed(format!("frame reply notes: {e}")))?
+        };
+        let result = match verdict {
+            VERDICT_PUSH => Ok(Verdict::Push),
+            VERDICT_DROP => Ok(Verdict::Drop),
+            VERDICT_DROP_NONE => Ok(Verdict::DropNone),
+            VERDICT_FAILED => Err(failure_from_json(&notes["failure"])),
+            other => return Err(malformed(format!("verdict {other}"))),
+        };
+        Ok(FrameReply {
+            result,
+            none_trap: flags & FLAG_NONE_TRAP != 0,
+            pixels_written: flags & FLAG_PIXELS_WRITTEN != 0,
+            unfinished_metadata: notes["unfinished_metadata"].as_str().map(str::to_string),
+            gil_wait,
+            duration,
+            metadata: (flags & FLAG_METADATA != 0).then(|| body.rest().to_vec()),
+        })
+    }
+}
+
+pub(super) fn failure_to_json(failure: &PyFailure) -> serde_json::Value {
+    serde_json::json!({
+        "message": failure.message,
+        "debug": failure.debug,
+        "kind": failure.kind,
+    })
+}
+
+pub(super) fn failure_from_json(value: &serde_json::Value) -> PyFailure {
+    let text = |key: &str| value[key].as_str().unwrap_or_default().to_string();
+    PyFailure {
+        message: text("message"),
+        debug: text("debug"),
+        kind: text("kind"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn round_trip(mut message: Message) -> Body {
+        let (a, b) = UnixStream::pair().unwrap();
+        Channel::new(a).send(&mut message).unwrap();
+        Channel::new(b).receive().unwrap()
+    }
+
+    #[test]
+    fn frame_request_round_trips() {
+        let request = FrameRequest {
+            pts: Some(1),
+            dts: None,
+            duration: Some(40_000_000),
+            offset: 7,
+            offset_end: u64::MAX,
+            flags: 0x40,
+            size: Some(4096),
+            arena_len: 8192,
+            video: Some(VideoLayout {
+                format: 8,
+                flags: 0,
+                width: 32,
+                height: 32,
+                offsets: [0, 1024, 2048, 0],
+                strides: [32, 16, -16, 0],
+                n_planes: 3,
+            }),
+            metadata: b"GVAT\x01 and more".to_vec(),
+        };
+        let mut body = round_trip(request.message());
+        assert_eq!(body.tag, Tag::Buffer);
+        assert_eq!(FrameRequest::read(&mut body).unwrap(), request);
+    }
+
+    #[test]
+    fn frame_reply_round_trips_with_a_failure() {
+        let reply = FrameReply {
+            result: Err(PyFailure {
+                message: "Python callback f() raised ValueError: x".into(),
+                debug: "Traceback ...".into(),
+                kind: "Python callback f(): ValueError".into(),
+            }),
+            none_trap: true,
+            pixels_written: false,
+            unfinished_metadata: Some("shared".into()),
+            gil_wait: Duration::from_nanos(5),
+            duration: Duration::from_micros(7),
+            metadata: Some(vec![1, 2, 3]),
+        };
+        let mut body = round_trip(reply.message());
+        assert_eq!(FrameReply::read(&mut body).unwrap(), reply);
+        let plain = FrameReply {
+            result: Ok(Verdict::DropNone),
+            unfinished_metadata: None,
+            metadata: None,
+            ..reply
+        };
+        let mut body = round_trip(plain.message());
+        assert_eq!(FrameReply::read(&mut body).unwrap(), plain);
+    }
+
+    #[test]
+    fn cut_short_and_unknown_messages_are_errors() {
+        let mut body = round_trip(Message::new(Tag::Buffer));
+        assert!(FrameRequest::read(&mut body).is_err());
+        let (a, b) = UnixStream::pair().unwrap();
+        (&a).write_all(&[0, 0, 0, 0, 99]).unwrap();
+        assert!(Channel::new(b).receive().is_err());
+        drop(a);
+    }
+}

@@ -1,0 +1,342 @@
+//! The worker's side: the whole life of a `gvarust-worker` process.
+//!
+//! It serves one element: it answers each request on its channel in order,
+//! running the element's Python in a [`Session`] exactly as the element does in
+//! process, and exits when told to stop or when the element is gone.
+
+use std::io;
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+
+use gst::glib::translate::{from_glib_full, IntoGlibPtr};
+use gst::prelude::*;
+use gvarust_meta::analytics::MetadataMode;
+use gvarust_meta::transfer;
+use serde_json::json;
+
+use super::arena::{FrameBytes, Mapping};
+use super::channel::{
+    failure_to_json, malformed, Body, Channel, FrameReply, FrameRequest, Message, Tag,
+    WORKER_ARENA_FD, WORKER_CHANNEL_FD,
+};
+use crate::pyhost::{CallbackSpec, HookResult, Host, PyFailure, Session};
+
+/// Runs the worker; returns its exit status.
+pub fn main() -> i32 {
+    // SAFETY: F_GETFD only inspects the descriptor table.
+    let inherited = |fd: RawFd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
+    if !inherited(WORKER_CHANNEL_FD) || !inherited(WORKER_ARENA_FD) {
+        eprintln!(
+            "gvarust-worker runs the Python of a gvarust element with isolation=process; \
+             the element starts it (it is not meant to be run by hand)"
+        );
+        return 2;
+    }
+    // SAFETY: the element started this process with its end of the channel as
+    // fd 3 (checked open above); nothing else in this process owns it.
+    let stream = unsafe { UnixStream::from_raw_fd(WORKER_CHANNEL_FD) };
+    if let Err(err) = gst::init() {
+        eprintln!("gvarust-worker: cannot initialize GStreamer: {err}");
+        return 1;
+    }
+    exit_with_the_element(WORKER_CHANNEL_FD);
+    let mut worker = Worker {
+        channel: Arc::new(Channel::new(stream)),
+        session: Session::default(),
+        element: None,
+        arena: Arc::new(Mapping::new(WORKER_ARENA_FD, 0).expect("an empty mapping")),
+    };
+    loop {
+        let body = match worker.channel.receive() {
+            Ok(body) => body,
+            // The element closed the channel: it is gone or has let this worker go.
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return 0,
+            Err(err) => {
+                eprintln!("gvarust-worker: {err}");
+                return 1;
+            }
+        };
+        match worker.serve(body) {
+            Ok(true) => {}
+            Ok(false) => return 0,
+            Err(err) => {
+                eprintln!("gvarust-worker: {err}");
+                return 1;
+            }
+        }
+    }
+}
+
+/// A thread that ends the process as soon as the element's end of the channel
+/// closes, also while a callback runs (the main thread then cannot notice).
+fn exit_with_the_element(fd: RawFd) {
+    let watch = move || loop {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; waits without a time limit.
+        let ready = unsafe { libc::poll(&mut poll, 1, -1) };
+        if ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
+            // SAFETY: _exit ends the process at once; nothing is left to clean up
+            // for an element that is gone.
+            unsafe { libc::_exit(0) };
+        }
+    };
+    let _ = std::thread::Builder::new()
+        .name("gvarust-element-watch".into())
+        .spawn(watch);
+}
+
+struct Worker {
+    channel: Arc<Channel>,
+    session: Session,
+    /// Stands for the element in this process (named like it): the Python
+    /// logging bridge names it, and what the session posts on it is sent on
+    /// to the element as a notice.
+    element: Option<gst::Element>,
+    /// The arena as mapped now (mapped anew, longer, when the element grew it).
+    arena: Arc<Mapping>,
+}
+
+fn done(mut value: serde_json::Value, failure: Option<&PyFailure>) -> Message {
+    if let Some(failure) = failure {
+        value["failure"] = failure_to_json(failure);
+    }
+    Message::json(Tag::Done, &value)
+}
+
+impl Worker {
+    /// Answers one request; `Ok(false)` after the last one (stop).
+    fn serve(&mut self, mut body: Body) -> io::Result<bool> {
+        let mut reply = match body.tag {
+            Tag::Start => self.start(&body.json()?)?,
+            Tag::Caps => {
+                let caps = caps_of(&body.json()?["caps"])?;
+                let element = self.element()?;
+                if let Some(caps) = caps {
+                    self.session.set_caps(element, &caps);
+                }
+                done(json!({}), None)
+            }
+            Tag::Buffer => self.frame(&mut body)?.message(),
+            Tag::Event => {
+                let event = event_of(&body.json()?)?;
+                let result = self.session.process_event(self.element()?, &event);
+                let drop = matches!(result, Ok(HookResult::Drop));
+                done(json!({ "drop": drop }), result.as_ref().err())
+            }
+            Tag::Eos => {
+                let result = self.session.eos(self.element()?);
+                done(json!({}), result.as_ref().err())
+            }
+            Tag::Stop => {
+                let result = match self.element.as_ref() {
+                    Some(element) => self.session.stop(element).unwrap_or(Ok(())),
+                    None => Ok(()),
+                };
+                self.channel
+                    .send(&mut done(json!({}), result.as_ref().err()))?;
+                return Ok(false);
+            }
+            other => return Err(malformed(format!("unexpected {other:?} request"))),
+        };
+        self.channel.send(&mut reply)?;
+        Ok(true)
+    }
+
+    fn element(&self) -> io::Result<&gst::Element> {
+        self.element
+            .as_ref()
+            .ok_or_else(|| malformed("request before start"))
+    }
+
+    fn start(&mut self, request: &serde_json::Value) -> io::Result<Message> {
+        let text = |key: &str| request[key].as_str().map(str::to_string);
+        let spec = CallbackSpec {
+            module: text("module").unwrap_or_default(),
+            class: text("class"),
+            function: text("function").unwrap_or_default(),
+            args_json: text("args").unwrap_or_else(|| "[]".into()),
+            kwargs_json: text("kwargs").unwrap_or_else(|| "{}".into()),
+            element_name: text("element").unwrap_or_default(),
+        };
+        let metadata = MetadataMode::from_nick(request["metadata"].as_str().unwrap_or("gva"))
+            .map_err(malformed)?;
+        let caps = caps_of(&request["caps"])?;
+        let element = self.stand_in(&spec.element_name);
+        let started = self.session.start(
+            &element,
+            spec,
+            request["reload"].as_bool().unwrap_or(false),
+            metadata,
+            caps.as_deref(),
+        );
+        self.element = Some(element);
+        Ok(done(
+            json!({ "label": self.session.clock().callback_label() }),
+            started.as_ref().err(),
+        ))
+    }
+
+    /// A pipeline named like the element: what the session posts on it goes to
+    /// the element as a notice (the element posts it as its own).
+    fn stand_in(&self, name: &str) -> gst::Element {
+        let pipeline = gst::Pipeline::builder().name(name).build();
+        let channel = self.channel.clone();
+        let bus = pipeline.bus().expect("a pipeline has a bus");
+        bus.set_sync_handler(move |_, message| {
+            let (level, error, debug) = match message.view() {
+                gst::MessageView::Error(m) => ("error", m.error(), m.debug()),
+                gst::MessageView::Warning(m) => ("warning", m.error(), m.debug()),
+                gst::MessageView::Info(m) => ("info", m.error(), m.debug()),
+                _ => return gst::BusSyncReply::Drop,
+            };
+            let notice = json!({
+                "level": level,
+                "message": error.message(),
+                "debug": debug.map(|d| d.to_string()).unwrap_or_default(),
+            });
+            let _ = channel.send(&mut Message::json(Tag::Notice, &notice));
+            gst::BusSyncReply::Drop
+        });
+        pipeline.upcast()
+    }
+
+    /// Calls the callback on the frame `body` describes.
+    fn frame(&mut self, body: &mut Body) -> io::Result<FrameReply> {
+        let request = FrameRequest::read(body)?;
+        if (self.arena.len() as u64) < request.arena_len {
+            let len = usize::try_from(request.arena_len).map_err(|_| malformed("arena length"))?;
+            self.arena = Arc::new(Mapping::new(WORKER_ARENA_FD, len)?);
+        }
+        let mut buffer = self.buffer_for(&request)?;
+        let first_memory =
+            |buffer: &gst::Buffer| (buffer.n_memory() > 0).then(|| buffer.peek_memory(0).as_ptr());
+        let memory = first_memory(&buffer);
+        let writes_before = gvarust_meta::py::writable_maps();
+        let element = self.element()?.clone();
+        let buffer_ref = buffer.get_mut().expect("a buffer only this function holds");
+        let Some(call) = self.session.process_buffer(&element, buffer_ref) else {
+            return Err(malformed("frame before start"));
+        };
+        let mut pixels_written = gvarust_meta::py::writable_maps() != writes_before;
+        if pixels_written && memory.is_some() && first_memory(&buffer) != memory {
+            // The callback's write mapping replaced the memory with a copy (it
+            // was shared): the element reads the new bytes from the arena.
+            let size = buffer.size().min(self.arena.len());
+            // SAFETY: the element waits for this reply; no other slice of the
+            // arena is in use while the bytes are copied in.
+            let bytes = unsafe { self.arena.bytes_mut(size) };
+            pixels_written = buffer.copy_to_slice(0, bytes).is_ok();
+        }
+        let mut result = call.result;
+        let metadata = match transfer::encode(&buffer) {
+            Ok(after) => (after != request.metadata).then_some(after),
+            Err(err) => {
+                if result.is_ok() {
+                    result = Err(PyFailure::plain(format!(
+                        "The frame's metadata cannot be passed back from the worker process: {err}"
+                    )));
+                }
+                None
+            }
+        };
+        Ok(FrameReply {
+            result,
+            none_trap: call.none_trap,
+            pixels_written,
+            unfinished_metadata: call.unfinished_metadata,
+            gil_wait: call.gil_wait,
+            duration: call.duration,
+            metadata,
+        })
+    }
+
+    /// The buffer the callback sees: the arena's bytes, the element buffer's
+    /// fields, plane layout and metadata.
+    fn buffer_for(&self, request: &FrameRequest) -> io::Result<gst::Buffer> {
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().expect("a new buffer is writable");
+        if let Some(size) = request.size {
+            let len = usize::try_from(size)
+                .ok()
+                .filter(|&len| len <= self.arena.len())
+                .ok_or_else(|| malformed("frame larger than the arena"))?;
+            b.append_memory(gst::Memory::from_mut_slice(FrameBytes {
+                map: self.arena.clone(),
+                len,
+            }));
+        }
+        b.set_pts(request.pts.map(gst::ClockTime::from_nseconds));
+        b.set_dts(request.dts.map(gst::ClockTime::from_nseconds));
+        b.set_duration(request.duration.map(gst::ClockTime::from_nseconds));
+        b.set_offset(request.offset);
+        b.set_offset_end(request.offset_end);
+        b.set_flags(gst::BufferFlags::from_bits_truncate(request.flags));
+        if let Some(video) = &request.video {
+            let planes = (video.n_planes as usize).min(4);
+            // SAFETY: the format value came from a GstVideoFormat of the
+            // element's buffer; from_glib maps unknown values to Unknown.
+            let format: gst_video::VideoFormat =
+                unsafe { gst::glib::translate::from_glib(video.format as i32) };
+            let offsets: Vec<usize> = video.offsets[..planes]
+                .iter()
+                .map(|&o| o as usize)
+                .collect();
+            gst_video::VideoMeta::add_full(
+                b,
+                gst_video::VideoFrameFlags::from_bits_truncate(video.flags),
+                format,
+                video.width,
+                video.height,
+                &offsets,
+                &video.strides[..planes],
+            )
+            .map_err(|e| malformed(format!("video layout: {e}")))?;
+        }
+        transfer::replace(b, &request.metadata).map_err(|e| malformed(e.to_string()))?;
+        Ok(buffer)
+    }
+}
+
+fn caps_of(value: &serde_json::Value) -> io::Result<Option<gst::Caps>> {
+    match value.as_str() {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<gst::Caps>()
+            .map(Some)
+            .map_err(|_| malformed(format!("caps {text:?}"))),
+    }
+}
+
+/// The event the element passed: its type and structure.
+fn event_of(request: &serde_json::Value) -> io::Result<gst::Event> {
+    let type_ = request["type"]
+        .as_u64()
+        .and_then(|t| u32::try_from(t).ok())
+        .ok_or_else(|| malformed("event without a type"))?;
+    let structure = request["structure"].as_str().map(|text| {
+        text.parse::<gst::Structure>().unwrap_or_else(|_| {
+            // A structure whose fields do not serialize (an object, a pointer)
+            // keeps its name at least.
+            let name = text.split([',', ';']).next().unwrap_or_default().trim();
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_.:+".contains(c));
+            gst::Structure::new_empty(if valid { name } else { "event" })
+        })
+    });
+    // SAFETY: gst_event_new_custom takes ownership of the structure (or NULL)
+    // and returns a new event of `type_`, which came from a GstEventType.
+    let event: gst::Event = unsafe {
+        from_glib_full(gst::ffi::gst_event_new_custom(
+            type_ as gst::ffi::GstEventType,
+            structure.map_or(std::ptr::null_mut(), |s| s.into_glib_ptr()),
+        ))
+    };
+    Ok(event)
+}

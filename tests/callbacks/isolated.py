@@ -1,0 +1,142 @@
+# Callbacks for isolation=process: metadata and pixels that cross to the worker
+# and back, crashes of every kind, and a callback that never returns.
+#
+# `describe(frame)` is used on both sides of the worker: upstream (in process)
+# it records what the buffer carries; in the worker it records what arrived.
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+
+VALUES = {
+    "b": True,
+    "i": -5,
+    "i64": 2**40,
+    "f": 0.125,
+    "s": "hello",
+    "ints": [1, 2, 3],
+    "floats": [0.5, 1.5],
+    "strs": ["a", "b"],
+    "nested": {"a": 1, "b": "two", "c": [1.5], "d": {"e": False}},
+    "raw": b"\x00\x01\xff",
+}
+
+
+def typed(value):
+    if isinstance(value, (list, tuple)):
+        return [typed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray, memoryview)) or type(value).__name__ == "TensorBytes":
+        return ["bytes", bytes(value).hex()]
+    if isinstance(value, np.ndarray):
+        return ["ndarray", str(value.dtype), value.tolist()]
+    return [type(value).__name__, value]
+
+
+def describe(frame):
+    regions = []
+    for roi in frame.regions():
+        regions.append({
+            "rect": list(roi.rect()),
+            "label": roi.label(),
+            "confidence": roi.confidence(),
+            "tensors": [
+                {"name": t.name(), "fields": {k: typed(t[k]) for k in sorted(t.fields())}}
+                for t in roi.tensors()
+            ],
+        })
+    tensors = [
+        {"name": t.name(), "fields": {k: typed(t[k]) for k in sorted(t.fields())}}
+        for t in frame.tensors()
+    ]
+    messages = [m for m in frame.messages() if not m.startswith("{\"side\"")]
+    return {"regions": regions, "tensors": tensors, "messages": messages}
+
+
+def produce(frame):
+    """Upstream, in process: metadata of every kind, then its description."""
+    for i in range(3):
+        roi = frame.add_region(10 * i, 5 * i, 20, 10, f"obj{i}", 0.25 * (i + 1))
+        t = roi.add_tensor("attributes")
+        for key, value in VALUES.items():
+            t[key] = value
+        t["label"] = f"class{i}"
+    frame_tensor = frame.add_tensor()
+    frame_tensor.set_name("frame_level")
+    frame_tensor["answer"] = 42
+    frame.add_message(json.dumps({"note": "upstream"}))
+    frame.add_message(json.dumps({"side": "upstream", "pid": os.getpid(), "seen": describe(frame)}))
+    return True
+
+
+def change(frame):
+    """In the worker: says what it saw, then changes metadata and pixels."""
+    seen = describe(frame)
+    regions = list(frame.regions())
+    frame.remove_region(regions[0])
+    regions[1].detection()["confidence"] = 0.875
+    t = regions[2].add_tensor("added")
+    t["w"] = 42
+    with frame.data() as pixels:
+        pixels[0, 0, :] = (1, 2, 3, 4)
+    frame.add_message(json.dumps({"side": "worker", "pid": os.getpid(), "seen": seen}))
+    return True
+
+
+def pid_message(frame):
+    frame.add_message(json.dumps({"side": "worker", "pid": os.getpid()}))
+    return True
+
+
+_calls = 0
+
+
+def _nth_call(n):
+    global _calls
+    _calls += 1
+    return _calls == n
+
+
+def segfault_on_second(frame):
+    if _nth_call(2):
+        import ctypes
+        ctypes.string_at(0)
+    return pid_message(frame)
+
+
+def exit_on_second(frame):
+    if _nth_call(2):
+        os._exit(3)
+    return pid_message(frame)
+
+
+def announce(name):
+    """Writes this worker's pid to a file the test (the element's process) knows."""
+    path = os.path.join(tempfile.gettempdir(), f"gvarust-iso-{os.getppid()}-{name}")
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(path + ".tmp", path)
+
+
+def wait_to_be_killed(frame):
+    """Second frame: announces itself and waits to be killed from outside."""
+    if _nth_call(2):
+        announce("wait_to_be_killed")
+        while True:
+            time.sleep(0.05)
+    return pid_message(frame)
+
+
+def forever(frame):
+    announce("forever")
+    while True:
+        pass
+
+
+def forever_in_sleep(frame):
+    announce("forever_in_sleep")
+    time.sleep(3600)
+    return True

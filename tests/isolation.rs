@@ -1,0 +1,332 @@
+//! `isolation=process`: the callback runs in a worker process. Metadata and
+//! pixels cross to it and back, a worker that dies is handled as `on-error`
+//! says, and stopping never hangs nor leaves processes or descriptors behind.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::callback;
+use gst::prelude::*;
+use serde_json::Value;
+
+/// What one buffer carried at the sink: its JSON messages, its first four
+/// bytes, and the label and confidence of each region.
+type Seen = (Vec<Value>, Vec<u8>, Vec<(String, f64)>);
+
+/// A pipeline from `description`, with what each buffer that reaches the
+/// element named `sink` carried.
+struct Watched {
+    pipeline: gst::Pipeline,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+/// One test at a time: they count this process's children and descriptors.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn watched(description: &str) -> Watched {
+    common::init();
+    let pipeline = gst::parse::launch(description)
+        .unwrap_or_else(|e| panic!("cannot parse '{description}': {e}"))
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    let seen: Arc<Mutex<Vec<_>>> = Arc::default();
+    let sink = pipeline.by_name("sink").expect("an element named sink");
+    let store = seen.clone();
+    sink.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::BUFFER,
+        move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                let messages = gvarust_meta::frame::messages(buffer)
+                    .iter()
+                    .filter_map(|m| serde_json::from_str(&m.message()?).ok())
+                    .collect();
+                let pixels = buffer
+                    .map_readable()
+                    .map(|m| m.as_slice().iter().take(4).copied().collect())
+                    .unwrap_or_default();
+                let regions = gvarust_meta::frame::regions(buffer)
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.roi_type().to_string(),
+                            gvarust_meta::region::confidence(r).unwrap_or(-1.0),
+                        )
+                    })
+                    .collect();
+                store.lock().unwrap().push((messages, pixels, regions));
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    Watched { pipeline, seen }
+}
+
+fn iso(function: &str, on_error: &str) -> String {
+    format!(
+        "gvarust name=iso isolation=process module={} function={function} on-error={on_error}",
+        callback("isolated.py")
+    )
+}
+
+fn stats(pipeline: &gst::Pipeline) -> gst::Structure {
+    pipeline
+        .by_name("iso")
+        .expect("the isolated element")
+        .property::<gst::Structure>("stats")
+}
+
+#[test]
+fn metadata_and_pixels_cross_to_the_worker_and_back() {
+    let _serial = one_at_a_time();
+    let w = watched(&format!(
+        "videotestsrc num-buffers=4 ! video/x-raw,format=BGRx,width=64,height=48 \
+         ! gvarust module={} function=produce ! {} ! fakesink name=sink",
+        callback("isolated.py"),
+        iso("change", "fail")
+    ));
+    let run = common::run_pipeline(&w.pipeline);
+    run.assert_ok();
+    let seen = w.seen.lock().unwrap();
+    assert_eq!(seen.len(), 4);
+    for (messages, pixels, regions) in seen.iter() {
+        let side = |name: &str| {
+            messages
+                .iter()
+                .find(|m| m["side"] == name)
+                .unwrap_or_else(|| panic!("no {name} message in {messages:?}"))
+        };
+        let (upstream, worker) = (side("upstream"), side("worker"));
+        assert_eq!(upstream["pid"], std::process::id());
+        assert_ne!(worker["pid"], std::process::id(), "ran in process");
+        // Every region, tensor field (of every type) and message arrived as it was.
+        assert_eq!(worker["seen"], upstream["seen"]);
+        assert_eq!(upstream["seen"]["regions"].as_array().unwrap().len(), 3);
+        // What the worker changed is on the pushed buffer.
+        assert_eq!(
+            regions,
+            &vec![("obj1".to_string(), 0.875), ("obj2".to_string(), 0.75)]
+        );
+        assert_eq!(pixels, &vec![1, 2, 3, 4]);
+    }
+    let stats = stats(&w.pipeline);
+    assert_eq!(stats.get::<u64>("calls").unwrap(), 4);
+    assert!(stats.get::<f64>("ipc-mean-us").unwrap() > 0.0);
+    assert_eq!(stats.get::<u64>("worker-restarts").unwrap(), 0);
+}
+
+/// The pid of the worker of each buffer that reached the sink.
+fn worker_pids(w: &Watched) -> Vec<u64> {
+    w.seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(messages, _, _)| messages.iter().find_map(|m| m["pid"].as_u64()))
+        .collect()
+}
+
+/// A worker that dies on the second frame, in each `on-error` mode.
+fn dies_on_second_frame(function: &str, death: &str) {
+    for on_error in ["fail", "drop", "pass"] {
+        let w = watched(&format!(
+            "videotestsrc num-buffers=4 ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
+            iso(function, on_error),
+        ));
+        let run = common::run_pipeline(&w.pipeline);
+        match on_error {
+            "fail" => {
+                let (error, _) = run.error();
+                let text = error.message();
+                assert!(
+                    text.contains("Python callback segfault_on_second()")
+                        || text.contains("Python callback exit_on_second()"),
+                    "{text}"
+                );
+                assert!(text.contains(death), "{on_error}: {text}");
+                assert_eq!(worker_pids(&w).len(), 1);
+            }
+            _ => {
+                run.assert_ok();
+                let warned = run.warning_messages();
+                assert!(
+                    warned.iter().any(|t| t.contains(death)),
+                    "{on_error}: {warned:?}"
+                );
+                // Each fresh worker dies on its second frame: frames 2 and 4.
+                let expected = if on_error == "drop" { 2 } else { 4 };
+                assert_eq!(run.buffers_at_sink, expected, "{on_error}");
+                let pids = worker_pids(&w);
+                assert_eq!(pids.len(), 2, "{on_error}: {pids:?}");
+                assert_ne!(pids[0], pids[1], "{on_error}: a new worker");
+                // One worker for frames 3 and 4, one for the EOS hook.
+                assert_eq!(stats(&w.pipeline).get::<u64>("worker-restarts").unwrap(), 2);
+                assert_eq!(stats(&w.pipeline).get::<u64>("errors").unwrap(), 2);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_segfault_in_the_worker_follows_on_error() {
+    let _serial = one_at_a_time();
+    dies_on_second_frame("segfault_on_second", "killed by SIGSEGV");
+}
+
+#[test]
+fn os_exit_in_the_worker_follows_on_error() {
+    let _serial = one_at_a_time();
+    dies_on_second_frame("exit_on_second", "exited with status 3");
+}
+
+/// The file a callback of `isolated.py` announces itself in (see `announce()`).
+fn announcement(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("gvarust-iso-{}-{name}", std::process::id()))
+}
+
+/// Waits (at most 30 s) for the worker running `name` to announce its pid.
+fn announced_pid(name: &str) -> i32 {
+    let path = announcement(name);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(pid) = std::fs::read_to_string(&path) {
+            let _ = std::fs::remove_file(&path);
+            return pid.trim().parse().expect("a pid");
+        }
+        assert!(Instant::now() < deadline, "{name} never ran");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_worker_killed_from_outside_is_started_anew() {
+    let _serial = one_at_a_time();
+    let _ = std::fs::remove_file(announcement("wait_to_be_killed"));
+    let w = watched(&format!(
+        "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
+        iso("wait_to_be_killed", "pass"),
+    ));
+    let killer = std::thread::spawn(|| {
+        let pid = announced_pid("wait_to_be_killed");
+        // SAFETY: kill only sends a signal, to the worker that announced its pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let run = common::run_pipeline(&w.pipeline);
+    killer.join().unwrap();
+    run.assert_ok();
+    assert!(
+        run.warning_messages()
+            .iter()
+            .any(|t| t.contains("was killed by SIGKILL")),
+        "{:?}",
+        run.warning_messages()
+    );
+    assert_eq!(run.buffers_at_sink, 3);
+    // The killed worker's frame went on unchanged (pass, no message); the
+    // third frame came from a new worker.
+    let pids = worker_pids(&w);
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert_ne!(pids[0], pids[1]);
+    assert_eq!(stats(&w.pipeline).get::<u64>("worker-restarts").unwrap(), 1);
+}
+
+/// Stops a pipeline whose callback never returns; `set_state(NULL)` must come
+/// back within 3 s and say the worker was killed.
+fn stops_in_time(function: &str) {
+    let _ = std::fs::remove_file(announcement(function));
+    let w = watched(&format!(
+        "videotestsrc ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
+        iso(function, "fail")
+    ));
+    let warnings: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = warnings.clone();
+    w.pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
+        if let gst::MessageView::Warning(m) = msg.view() {
+            sink.lock().unwrap().push(m.error().message().to_string());
+        }
+        gst::BusSyncReply::Drop
+    });
+    w.pipeline.set_state(gst::State::Playing).unwrap();
+    let pid = announced_pid(function);
+    let began = Instant::now();
+    w.pipeline.set_state(gst::State::Null).unwrap();
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(3), "stopping took {took:?}");
+    let warnings = warnings.lock().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|t| t.contains(&format!("{function}() had not returned"))
+                && t.contains("worker process was killed")),
+        "{warnings:?}"
+    );
+    // SAFETY: signal 0 only checks whether the process exists.
+    assert_ne!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "worker {pid} still exists"
+    );
+}
+
+#[test]
+fn a_callback_that_never_returns_is_stopped_within_3_s() {
+    let _serial = one_at_a_time();
+    stops_in_time("forever");
+    stops_in_time("forever_in_sleep");
+}
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn child_processes() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("stat"))
+                .ok()
+                .and_then(|stat| {
+                    // pid (comm) state ppid ...: comm may hold spaces; split after ')'.
+                    let after = stat.rsplit_once(')')?.1.to_string();
+                    after.split_whitespace().nth(1).map(|ppid| ppid == me)
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn start_stop_cycles_leave_no_process_or_descriptor_behind() {
+    let _serial = one_at_a_time();
+    common::init();
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc ! video/x-raw,width=32,height=24 ! {} ! fakesink",
+        iso("pid_message", "fail")
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    // A first cycle loads whatever GStreamer and the tests keep open for good.
+    let cycle = |pipeline: &gst::Pipeline| {
+        pipeline.set_state(gst::State::Paused).unwrap();
+        let (result, _, _) = pipeline.state(gst::ClockTime::from_seconds(30));
+        result.expect("prerolled");
+        pipeline.set_state(gst::State::Null).unwrap();
+    };
+    cycle(&pipeline);
+    let (fds, children) = (open_descriptors(), child_processes());
+    for _ in 0..20 {
+        cycle(&pipeline);
+    }
+    assert_eq!(child_processes(), children, "worker processes left behind");
+    assert_eq!(open_descriptors(), fds, "descriptors left open");
+}
