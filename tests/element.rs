@@ -489,6 +489,23 @@ fn sibling_modules_resolve_to_each_callbacks_own_directory() {
 }
 
 #[test]
+fn two_elements_importing_one_slow_sibling_at_once_both_get_it_whole() {
+    let description = |name: &str| {
+        format!(
+            "{VIDEO} ! gvarust name={name} module={} ! fakesink name=sink",
+            callback("race/importer.py")
+        )
+    };
+    let (first, second) = (description("race1"), description("race2"));
+    let other = std::thread::spawn(move || run(&second));
+    let runs = [run(&first), other.join().expect("second pipeline")];
+    for r in runs {
+        r.assert_ok();
+        assert_eq!(r.buffers_at_sink, 10);
+    }
+}
+
+#[test]
 fn the_callbacks_directory_goes_first_on_sys_path() {
     let r = run(&format!(
         "{VIDEO} ! gvarust module={} ! fakesink name=sink",

@@ -12,7 +12,14 @@ import json
 import logging
 import os
 import sys
+import threading
 import traceback
+
+
+# Sibling imports of every element, one at a time: a module another element's
+# thread is still executing is in sys.modules already, and must be waited for,
+# not handed out half made. Re-entrant, for siblings that import siblings.
+_SIBLING_LOCK = threading.RLock()
 
 
 def _sibling_path(directory, name):
@@ -51,6 +58,10 @@ class SiblingImporter:
         return builtins.__import__(name, globals, locals, fromlist, level)
 
     def _import_sibling(self, name, top, path, fromlist):
+        with _SIBLING_LOCK:
+            return self._import_sibling_locked(name, top, path, fromlist)
+
+    def _import_sibling_locked(self, name, top, path, fromlist):
         existing = sys.modules.get(top)
         if existing is not None and _same_file(getattr(existing, "__file__", None), path):
             top_name = top
