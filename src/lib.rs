@@ -8,6 +8,7 @@
 pub mod gva_exports;
 pub mod gvarust;
 pub mod isolation;
+mod library;
 pub mod pyhost;
 
 use std::sync::LazyLock;

@@ -185,35 +185,45 @@ fn os_exit_in_the_worker_follows_on_error() {
     dies_on_second_frame("exit_on_second", "exited with status 3");
 }
 
-/// The file a callback of `isolated.py` announces itself in (see `announce()`).
-fn announcement(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("gvarust-iso-{}-{name}", std::process::id()))
-}
+/// The pid a worker running `isolated.py`'s `name` announces (see `announce()`):
+/// a FIFO is made where it writes, and read on a thread of its own, so the
+/// test waits for the announcement itself (at most 30 s).
+struct Announcement(std::sync::mpsc::Receiver<i32>);
 
-/// Waits (at most 30 s) for the worker running `name` to announce its pid.
-fn announced_pid(name: &str) -> i32 {
-    let path = announcement(name);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(pid) = std::fs::read_to_string(&path) {
+impl Announcement {
+    fn expect(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("gvarust-iso-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+        let (sender, pid) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Opening blocks until the worker opens the FIFO to write.
+            let text = std::fs::read_to_string(&path).expect("the announcement");
             let _ = std::fs::remove_file(&path);
-            return pid.trim().parse().expect("a pid");
-        }
-        assert!(Instant::now() < deadline, "{name} never ran");
-        std::thread::sleep(Duration::from_millis(10));
+            let _ = sender.send(text.trim().parse().expect("a pid"));
+        });
+        Announcement(pid)
+    }
+
+    fn pid(&self) -> i32 {
+        self.0
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the worker announced itself within 30 s")
     }
 }
 
 #[test]
 fn a_worker_killed_from_outside_is_started_anew() {
     let _serial = one_at_a_time();
-    let _ = std::fs::remove_file(announcement("wait_to_be_killed"));
+    let announced = Announcement::expect("wait_to_be_killed");
     let w = watched(&format!(
         "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
         iso("wait_to_be_killed", "pass"),
     ));
-    let killer = std::thread::spawn(|| {
-        let pid = announced_pid("wait_to_be_killed");
+    let killer = std::thread::spawn(move || {
+        let pid = announced.pid();
         // SAFETY: kill only sends a signal, to the worker that announced its pid.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     });
@@ -239,7 +249,7 @@ fn a_worker_killed_from_outside_is_started_anew() {
 /// Stops a pipeline whose callback never returns; `set_state(NULL)` must come
 /// back within 3 s and say the worker was killed.
 fn stops_in_time(function: &str) {
-    let _ = std::fs::remove_file(announcement(function));
+    let announced = Announcement::expect(function);
     let w = watched(&format!(
         "videotestsrc ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
         iso(function, "fail")
@@ -253,7 +263,7 @@ fn stops_in_time(function: &str) {
         gst::BusSyncReply::Drop
     });
     w.pipeline.set_state(gst::State::Playing).unwrap();
-    let pid = announced_pid(function);
+    let pid = announced.pid();
     let began = Instant::now();
     w.pipeline.set_state(gst::State::Null).unwrap();
     let took = began.elapsed();

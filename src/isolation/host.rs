@@ -431,17 +431,9 @@ fn worker_executable() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("GVARUST_WORKER") {
         return Ok(PathBuf::from(path));
     }
-    // SAFETY: Dl_info is plain C data (pointers and integers): all zeroes is valid.
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: dladdr only reads the loaded-objects list; the address is a
-    // function of this library, so `dli_fname` (when set) names its file.
-    let found = unsafe { libc::dladdr(worker_executable as *const libc::c_void, &mut info) } != 0
-        && !info.dli_fname.is_null();
-    let library = found.then(|| {
-        // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
-        let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
-        PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes()))
-    });
+    // The address of a function of this library names the plugin's file.
+    let library = crate::library::file_of(worker_executable as *const libc::c_void)
+        .map(|file| PathBuf::from(std::ffi::OsStr::from_bytes(file.as_bytes())));
     let Some(dir) = library.as_deref().and_then(std::path::Path::parent) else {
         return Err(format!(
             "isolation=process: cannot tell where the gvarust plugin was loaded from to find \
@@ -659,22 +651,19 @@ impl Host for WorkerHost {
     /// `patience` is not needed).
     fn interrupt_stuck_call(&self, grace: Duration, _patience: Duration) -> Option<StuckCall> {
         let call = self.clock.running()?;
-        let deadline = Instant::now() + grace.saturating_sub(call.elapsed);
-        while self.clock.running().map(|c| c.id) == Some(call.id) {
-            if Instant::now() >= deadline {
-                let label = self.clock.label();
-                if let Some(pid) = *self.lock_pid() {
-                    self.killed_for_stop.store(true, Ordering::Relaxed);
-                    // SAFETY: kill sends a signal; `pid` is the live worker's, not
-                    // yet reaped (the lock is held and reaping clears it first).
-                    unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                    }
-                }
-                return Some(StuckCall::Killed { label });
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        if !self.clock.still_running_after(call.id, grace) {
+            return None;
         }
-        None
+        if let Some(pid) = *self.lock_pid() {
+            self.killed_for_stop.store(true, Ordering::Relaxed);
+            // SAFETY: kill sends a signal; `pid` is the live worker's, not yet
+            // reaped (the lock is held and reaping clears it first).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        Some(StuckCall::Killed {
+            label: self.clock.label(),
+        })
     }
 }

@@ -68,24 +68,22 @@ fn check_host_python() -> Result<(), String> {
 /// Re-opens the already loaded libpython with RTLD_GLOBAL: GStreamer loads plugins
 /// with RTLD_LOCAL, which hides libpython's symbols from C extensions (numpy, gi).
 fn make_libpython_global() {
-    // SAFETY: dladdr only inspects the loaded-objects list; the address is a function
-    // of libpython, so `info.dli_fname` names that library.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(ffi::Py_IsInitialized as *const libc::c_void, &mut info) == 0
-            || info.dli_fname.is_null()
-        {
-            gst::warning!(CAT, "could not locate libpython to make its symbols global");
-            return;
-        }
-        let handle = libc::dlopen(
-            info.dli_fname,
+    let Some(libpython) = crate::library::file_of(ffi::Py_IsInitialized as *const libc::c_void)
+    else {
+        gst::warning!(CAT, "could not locate libpython to make its symbols global");
+        return;
+    };
+    // SAFETY: dlopen with RTLD_NOLOAD only re-opens the already loaded libpython
+    // (a NUL-terminated path); the handle is intentionally leaked: libpython
+    // stays loaded for good.
+    let handle = unsafe {
+        libc::dlopen(
+            libpython.as_ptr(),
             libc::RTLD_NOW | libc::RTLD_GLOBAL | libc::RTLD_NOLOAD,
-        );
-        if handle.is_null() {
-            gst::warning!(CAT, "could not re-open libpython with RTLD_GLOBAL");
-        }
-        // The handle is intentionally leaked: libpython stays loaded for good.
+        )
+    };
+    if handle.is_null() {
+        gst::warning!(CAT, "could not re-open libpython with RTLD_GLOBAL");
     }
 }
 

@@ -118,6 +118,21 @@ impl CallClock {
             .clone()
     }
 
+    /// Waits up to `limit` for call `id` to end; `true` when it is still
+    /// running then.
+    pub fn still_running_after(&self, id: u64, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.running().map(|c| c.id) != Some(id) {
+                return false;
+            }
+            if Instant::now() >= deadline {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The call running now, if any.
     pub fn running(&self) -> Option<RunningCall> {
         let started = self.started.load(Ordering::Acquire);

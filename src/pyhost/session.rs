@@ -439,18 +439,7 @@ impl Host for Session {
     /// block for as long as native code holds it, and the caller must not.
     fn interrupt_stuck_call(&self, grace: Duration, patience: Duration) -> Option<StuckCall> {
         let call = self.clock.running()?;
-        let still_running = |limit: Duration| {
-            let deadline = Instant::now() + limit;
-            loop {
-                if self.clock.running().map(|c| c.id) != Some(call.id) {
-                    return false;
-                }
-                if Instant::now() >= deadline {
-                    return true;
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        };
+        let still_running = |limit: Duration| self.clock.still_running_after(call.id, limit);
         if !still_running(grace) {
             return None;
         }

@@ -114,11 +114,11 @@ def exit_on_second(frame):
 
 
 def announce(name):
-    """Writes this worker's pid to a file the test (the element's process) knows."""
+    """Writes this worker's pid to the FIFO the test (the element's process) made
+    and is reading: the test learns at once that the call has begun."""
     path = os.path.join(tempfile.gettempdir(), f"gvarust-iso-{os.getppid()}-{name}")
-    with open(path + ".tmp", "w") as f:
-        f.write(str(os.getpid()))
-    os.rename(path + ".tmp", path)
+    with open(path, "w") as fifo:
+        fifo.write(str(os.getpid()))
 
 
 def wait_to_be_killed(frame):
