@@ -723,6 +723,19 @@ impl<'a> Reader<'a> {
                 let items = (0..n)
                     .map(|_| self.value(depth + 1))
                     .collect::<Result<Vec<_>, _>>()?;
+                // GStreamer keeps only items of one type in an array or list and
+                // leaves out (with a critical warning) an item of another.
+                if let Some(first) = items.first().and_then(|v| basic_type(v)) {
+                    if let Some(other) = items
+                        .iter()
+                        .filter_map(|v| basic_type(v))
+                        .find(|&t| t != first && !range_of(first, t) && !range_of(t, first))
+                    {
+                        return Err(invalid(format!(
+                            "an array or list with items of types {first} and {other}"
+                        )));
+                    }
+                }
                 if tag == TAG_ARRAY {
                     gst::Array::from_values(items).to_send_value()
                 } else {
@@ -762,6 +775,30 @@ impl<'a> Reader<'a> {
             other => return Err(invalid(format!("value tag {other}"))),
         })
     }
+}
+
+/// The type GStreamer checks the items of an array or list against: a plain
+/// value's own, an array's or list's first item's (`None` when empty).
+fn basic_type(value: &glib::Value) -> Option<glib::Type> {
+    if let Ok(array) = value.get::<gst::ArrayRef>() {
+        return array.as_slice().first().and_then(|v| basic_type(v));
+    }
+    if let Ok(list) = value.get::<gst::ListRef>() {
+        return list.as_slice().first().and_then(|v| basic_type(v));
+    }
+    Some(value.type_())
+}
+
+/// Whether `range` is GStreamer's range type of `plain` (such items mix).
+fn range_of(plain: glib::Type, range: glib::Type) -> bool {
+    let range_name = match plain {
+        t if t == glib::Type::I32 => "GstIntRange",
+        t if t == glib::Type::I64 => "GstInt64Range",
+        t if t == glib::Type::F64 => "GstDoubleRange",
+        t if t == gst::Fraction::static_type() => "GstFractionRange",
+        _ => return false,
+    };
+    range.name() == range_name
 }
 
 #[cfg(test)]

@@ -231,6 +231,41 @@ fn nesting_beyond_the_limit_is_refused() {
     ));
 }
 
+#[test]
+fn arrays_and_lists_with_items_of_two_types_are_refused() {
+    init();
+    for (tag, value) in [
+        (8u8, gst::Array::new([1i32, 2i32]).to_send_value()),
+        (9u8, gst::List::new([1i32, 2i32]).to_send_value()),
+    ] {
+        let mut s = gst::Structure::new_empty("mixed");
+        s.set_value("v", value);
+        let mut buffer = gst::Buffer::new();
+        TensorMeta::add_with_structure(buffer.get_mut().unwrap(), s).unwrap();
+        let mut bytes = transfer::encode(&buffer).unwrap();
+        // The items as encoded: tag, count 2, then I32 (tag 1) 1 and I32 2.
+        let items = [tag, 2, 0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0];
+        let at = bytes
+            .windows(items.len())
+            .position(|w| w == items)
+            .expect("the array's items in the encoding");
+        // The second item becomes a U32 (tag 2) of the same bytes.
+        bytes[at + 10] = 2;
+        let mut target = gst::Buffer::new();
+        let err = transfer::replace(target.get_mut().unwrap(), &bytes).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("an array or list with items of types gint and guint"),
+            "{err}"
+        );
+        // Nothing was added.
+        assert_eq!(
+            transfer::encode(&target).unwrap(),
+            transfer::encode(&gst::Buffer::new()).unwrap()
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
