@@ -12,13 +12,16 @@ use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::pyhost::{PyFailure, Verdict};
 
 /// The worker's end of the channel, and its shared memory, in the worker.
 pub(super) const WORKER_CHANNEL_FD: i32 = 3;
 pub(super) const WORKER_ARENA_FD: i32 = 4;
+
+/// How long [`Channel::receive`] polls before it sleeps in `read`.
+const SPIN: Duration = Duration::from_micros(100);
 
 /// Largest message accepted: a frame's metadata can be large, never this large.
 const MAX_MESSAGE: usize = 1 << 30;
@@ -206,7 +209,13 @@ impl Channel {
     }
 
     /// Receives the next message; `UnexpectedEof` when the other end is gone.
+    ///
+    /// Waits actively for up to [`SPIN`] first: on a virtual machine, waking a
+    /// process that slept on another core takes tens of microseconds, often
+    /// longer than a cheap callback, so a reply (or the next frame) that comes
+    /// soon is taken without sleeping.
     pub(super) fn receive(&self) -> io::Result<Body> {
+        self.spin_until_readable();
         let mut header = [0u8; 5];
         (&self.stream).read_exact(&mut header)?;
         let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
@@ -217,6 +226,19 @@ impl Channel {
         let mut bytes = vec![0u8; len];
         (&self.stream).read_exact(&mut bytes)?;
         Ok(Body { tag, bytes, pos: 0 })
+    }
+
+    fn spin_until_readable(&self) {
+        let deadline = Instant::now() + SPIN;
+        let mut poll = libc::pollfd {
+            fd: self.stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; a zero timeout never blocks.
+        while unsafe { libc::poll(&mut poll, 1, 0) } == 0 && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
     }
 
     /// Limits how long [`Channel::receive`] waits (`None`: for ever).
