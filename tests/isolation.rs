@@ -340,3 +340,159 @@ fn start_stop_cycles_leave_no_process_or_descriptor_behind() {
     assert_eq!(child_processes(), children, "worker processes left behind");
     assert_eq!(open_descriptors(), fds, "descriptors left open");
 }
+
+/// Sends the JSON messages of every buffer reaching `sink` to the returned channel.
+fn messages_at(sink: &gst::Element) -> std::sync::mpsc::Receiver<(Value, usize)> {
+    let (sender, messages) = std::sync::mpsc::channel();
+    let sender = Mutex::new(sender);
+    sink.static_pad("sink").expect("sink pad").add_probe(
+        gst::PadProbeType::BUFFER,
+        move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                for message in gvarust_meta::frame::messages(buffer) {
+                    if let Some(value) = message
+                        .message()
+                        .and_then(|m| serde_json::from_str(&m).ok())
+                    {
+                        let _ = sender.lock().unwrap().send((value, buffer.size()));
+                    }
+                }
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    messages
+}
+
+/// Receives messages until one satisfies `pred` (at most 20 s).
+fn wait_for_message(
+    messages: &std::sync::mpsc::Receiver<(Value, usize)>,
+    pred: impl Fn(&Value) -> bool,
+) -> (Value, usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (message, size) = messages
+            .recv_timeout(left)
+            .expect("the awaited message within 20 s");
+        if pred(&message) {
+            return (message, size);
+        }
+    }
+}
+
+#[test]
+fn reload_works_in_the_worker_and_a_failed_reload_is_a_warning_of_the_element() {
+    let _serial = one_at_a_time();
+    common::init();
+    let dir = std::env::temp_dir().join(format!("gvarust-iso-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join("live.py");
+    let write = |source: &str, bump: u64| {
+        std::fs::write(&module, source).unwrap();
+        // The modification time must move even on coarse-grained file systems.
+        std::fs::File::options()
+            .write(true)
+            .open(&module)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() + Duration::from_secs(bump))
+            .unwrap();
+    };
+    let version = |tag: &str| {
+        format!(
+            "import json, os\n\
+             def process_frame(frame):\n    \
+                 frame.add_message(json.dumps({{\"version\": \"{tag}\", \"pid\": os.getpid()}}))\n    \
+                 return True\n"
+        )
+    };
+    write(&version("v1"), 0);
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc is-live=true ! video/x-raw,width=32,height=24,framerate=50/1 \
+         ! gvarust name=iso isolation=process reload=true module={} ! fakesink name=sink",
+        module.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let messages = messages_at(&pipeline.by_name("sink").unwrap());
+    let (warning_sender, warnings) = std::sync::mpsc::channel::<String>();
+    let warning_sender = Mutex::new(warning_sender);
+    pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
+        if let gst::MessageView::Warning(w) = msg.view() {
+            let _ = warning_sender
+                .lock()
+                .unwrap()
+                .send(w.error().message().to_string());
+        }
+        gst::BusSyncReply::Drop
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let (first, _) = wait_for_message(&messages, |m| m["version"] == "v1");
+    assert_ne!(first["pid"], std::process::id());
+    write(&version("v2"), 2);
+    let (second, _) = wait_for_message(&messages, |m| m["version"] == "v2");
+    // Reloaded inside the same worker, not by starting another.
+    assert_eq!(second["pid"], first["pid"]);
+    write("def process_frame(frame):\n    return (\n", 4);
+    let warning = warnings
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a warning for the failed reload");
+    assert!(
+        warning.contains("Reloading") && warning.contains("the previous code keeps running"),
+        "{warning}"
+    );
+    // The previous code goes on.
+    wait_for_message(&messages, |m| m["version"] == "v2");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn frames_follow_a_caps_change_mid_stream() {
+    let _serial = one_at_a_time();
+    common::init();
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=12 ! capsfilter name=cf caps=video/x-raw,format=BGRx,width=32,height=24 \
+         ! {} ! fakesink name=sink",
+        iso("frame_shape", "fail")
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let messages = messages_at(&pipeline.by_name("sink").unwrap());
+    // After the fourth buffer, ask for a larger frame: the source renegotiates.
+    let filter = pipeline.by_name("cf").unwrap();
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    filter
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 3 {
+                let filter = pad.parent_element().unwrap();
+                filter.set_property(
+                    "caps",
+                    gst::Caps::builder("video/x-raw")
+                        .field("format", "BGRx")
+                        .field("width", 64)
+                        .field("height", 48)
+                        .build(),
+                );
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let run = common::run_pipeline(&pipeline);
+    run.assert_ok();
+    let shapes: Vec<(Value, usize)> = messages.try_iter().collect();
+    assert_eq!(shapes.len(), 12);
+    for (shape, size) in &shapes {
+        // The worker's frame had the pushed buffer's size, as its caps say.
+        let (h, w) = (
+            shape["shape"][0].as_u64().unwrap(),
+            shape["shape"][1].as_u64().unwrap(),
+        );
+        assert_eq!(*size as u64, w * h * 4, "{shape}");
+    }
+    assert_eq!(shapes[0].0["shape"], serde_json::json!([24, 32, 4]));
+    assert_eq!(shapes[11].0["shape"], serde_json::json!([48, 64, 4]));
+}

@@ -140,3 +140,11 @@ def forever_in_sleep(frame):
     announce("forever_in_sleep")
     time.sleep(3600)
     return True
+
+
+def frame_shape(frame):
+    """Says the shape of the pixel array the worker's frame has."""
+    with frame.data() as pixels:
+        shape = list(pixels.shape)
+    frame.add_message(json.dumps({"side": "worker", "shape": shape}))
+    return True
