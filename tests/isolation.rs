@@ -12,8 +12,9 @@ use gst::prelude::*;
 use serde_json::Value;
 
 /// What one buffer carried at the sink: its JSON messages, its first four
-/// bytes, and the label and confidence of each region.
-type Seen = (Vec<Value>, Vec<u8>, Vec<(String, f64)>);
+/// bytes, the label and confidence of each region, and whether its memory is
+/// a memfd (file-descriptor memory) the worker could map.
+type Seen = (Vec<Value>, Vec<u8>, Vec<(String, f64)>, bool);
 
 /// A pipeline from `description`, with what each buffer that reaches the
 /// element named `sink` carried.
@@ -61,7 +62,15 @@ fn watched(description: &str) -> Watched {
                         )
                     })
                     .collect();
-                store.lock().unwrap().push((messages, pixels, regions));
+                let fd_backed = buffer.n_memory() == 1
+                    && buffer
+                        .peek_memory(0)
+                        .downcast_memory_ref::<gst_allocators::FdMemory>()
+                        .is_some();
+                store
+                    .lock()
+                    .unwrap()
+                    .push((messages, pixels, regions, fd_backed));
             }
             gst::PadProbeReturn::Ok
         },
@@ -96,7 +105,10 @@ fn metadata_and_pixels_cross_to_the_worker_and_back() {
     run.assert_ok();
     let seen = w.seen.lock().unwrap();
     assert_eq!(seen.len(), 4);
-    for (messages, pixels, regions) in seen.iter() {
+    for (messages, pixels, regions, fd_backed) in seen.iter() {
+        // The source wrote into the memfd pool the element proposed, so the
+        // worker mapped the frame itself (no copy) and wrote into it.
+        assert!(fd_backed);
         let side = |name: &str| {
             messages
                 .iter()
@@ -122,13 +134,67 @@ fn metadata_and_pixels_cross_to_the_worker_and_back() {
     assert_eq!(stats.get::<u64>("worker-restarts").unwrap(), 0);
 }
 
+#[test]
+fn memfd_memory_another_buffer_shares_is_copied_not_written_in_place() {
+    let _serial = one_at_a_time();
+    let w = watched(&format!(
+        "appsrc name=src format=time caps=video/x-raw,format=BGRx,width=64,height=48,framerate=30/1 \
+         ! {} ! fakesink name=sink",
+        iso("change_pixels", "fail")
+    ));
+    let src = w.pipeline.by_name("src").unwrap();
+    w.pipeline.set_state(gst::State::Playing).unwrap();
+    // Frames in memfd memory (which the worker could map) that another buffer
+    // also holds: the worker must get a copy, or the other holder would see
+    // what the callback writes.
+    let allocator = gstgvarust::isolation::MemfdAllocator::get();
+    let mut others = Vec::new();
+    for i in 0..3u64 {
+        let memory = allocator.alloc(64 * 48 * 4, None).unwrap();
+        let mut other = gst::Buffer::new();
+        other.get_mut().unwrap().append_memory(memory.clone());
+        let mut frame = gst::Buffer::new();
+        {
+            let frame = frame.get_mut().unwrap();
+            frame.append_memory(memory);
+            frame.set_pts(gst::ClockTime::from_mseconds(33 * i));
+        }
+        let pushed = src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&frame]);
+        assert_eq!(pushed, gst::FlowReturn::Ok);
+        others.push(other);
+    }
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    let bus = w.pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("EOS within 30 s");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    w.pipeline.set_state(gst::State::Null).unwrap();
+    let seen = w.seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert!(seen
+        .iter()
+        .all(|(_, pixels, ..)| pixels == &vec![1, 2, 3, 4]));
+    for other in &others {
+        let first = other.map_readable().unwrap().as_slice()[..4].to_vec();
+        assert_eq!(
+            first,
+            vec![0, 0, 0, 0],
+            "the other holder saw the callback's write"
+        );
+    }
+}
+
 /// The pid of the worker of each buffer that reached the sink.
 fn worker_pids(w: &Watched) -> Vec<u64> {
     w.seen
         .lock()
         .unwrap()
         .iter()
-        .filter_map(|(messages, _, _)| messages.iter().find_map(|m| m["pid"].as_u64()))
+        .filter_map(|(messages, ..)| messages.iter().find_map(|m| m["pid"].as_u64()))
         .collect()
 }
 

@@ -148,6 +148,36 @@ impl GvaRust {
         }
     }
 
+    /// With `isolation=process`: proposes a pool of memfd memory upstream, so
+    /// a source that takes it writes frames the worker maps without a copy.
+    /// Only for video, whose frame size the caps give.
+    fn propose_shared_memory(&self, query: &mut gst::query::Allocation) {
+        let (Some(caps), _) = query.get() else {
+            return;
+        };
+        let Ok(info) = gst_video::VideoInfo::from_caps(caps) else {
+            return;
+        };
+        let caps = caps.to_owned();
+        let size = info.size() as u32;
+        let allocator = crate::isolation::MemfdAllocator::get();
+        let pool = gst::BufferPool::new();
+        let mut config = pool.config();
+        config.set_params(Some(&caps), size, 0, 0);
+        config.set_allocator(Some(&allocator), None);
+        if pool.set_config(config).is_err() {
+            gst::warning!(CAT, imp = self, "could not configure the memfd pool");
+            return;
+        }
+        query.add_allocation_pool(Some(&pool), size, 0, 0);
+        query.add_allocation_param(Some(&allocator), gst::AllocationParams::default());
+        gst::debug!(
+            CAT,
+            imp = self,
+            "proposed a memfd pool of {size}-byte frames"
+        );
+    }
+
     fn start_error(failure: &PyFailure) -> gst::ErrorMessage {
         if failure.debug.is_empty() {
             gst::error_msg!(gst::LibraryError::Init, ("{}", failure.message))
@@ -659,12 +689,19 @@ impl BaseTransformImpl for GvaRust {
         decide_query: Option<&gst::query::Allocation>,
         query: &mut gst::query::Allocation,
     ) -> Result<(), gst::LoggableError> {
-        self.parent_propose_allocation(decide_query, query)?;
+        // In place, the parent asks downstream; an answer of nothing (a
+        // fakesink) still leaves this element's own proposals to make.
+        if let Err(err) = self.parent_propose_allocation(decide_query, query) {
+            gst::debug!(CAT, imp = self, "downstream proposed nothing: {err}");
+        }
         if query
             .find_allocation_meta::<gst_video::VideoMeta>()
             .is_none()
         {
             query.add_allocation_meta::<gst_video::VideoMeta>(None);
+        }
+        if self.isolated.load(Ordering::Relaxed) && query.allocation_pools().next().is_none() {
+            self.propose_shared_memory(query);
         }
         Ok(())
     }

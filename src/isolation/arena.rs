@@ -58,7 +58,7 @@ impl Mapping {
         self.len
     }
 
-    /// The first `len` bytes (at most the mapping's length).
+    /// `len` bytes from `offset` (as many of them as the mapping holds).
     ///
     /// # Safety
     /// No other slice of the same bytes may be alive while the returned one is
@@ -66,11 +66,12 @@ impl Mapping {
     // Shared memory is written through shared handles by design; exclusivity is
     // the caller's promise (this function is unsafe for that reason).
     #[allow(clippy::mut_from_ref)]
-    pub(super) unsafe fn bytes_mut(&self, len: usize) -> &mut [u8] {
-        let len = len.min(self.len);
-        // SAFETY: `ptr` maps at least `self.len` >= `len` bytes for as long as
-        // `self` lives; exclusivity is the caller's promise.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), len) }
+    pub(super) unsafe fn bytes_mut(&self, offset: usize, len: usize) -> &mut [u8] {
+        let start = offset.min(self.len);
+        let len = len.min(self.len - start);
+        // SAFETY: `ptr` maps `self.len` bytes for as long as `self` lives, and
+        // [start, start + len) lies inside them; exclusivity is the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(start), len) }
     }
 }
 
@@ -139,15 +140,16 @@ impl Arena {
         // SAFETY: `&mut self` makes this the only slice in this process; the
         // worker touches the bytes only between a request and its reply, while
         // the element (which holds the arena) waits and uses no slice.
-        unsafe { self.map.bytes_mut(len) }
+        unsafe { self.map.bytes_mut(0, len) }
     }
 }
 
-/// The worker's view of a frame's bytes: the memory of the buffer the callback
-/// sees. It keeps its mapping alive, also after the arena grew and the worker
+/// The worker's view of a frame's bytes (in the arena, or in the element
+/// buffer's own memfd): the memory of the buffer the callback sees. It keeps its mapping alive, also after the arena grew and the worker
 /// mapped it anew, for as long as a buffer (one Python kept) holds it.
 pub(super) struct FrameBytes {
     pub(super) map: Arc<Mapping>,
+    pub(super) offset: usize,
     pub(super) len: usize,
 }
 
@@ -156,6 +158,6 @@ impl AsMut<[u8]> for FrameBytes {
         // SAFETY: GStreamer asks for the slice once, to wrap it as the frame's
         // memory; the element touches these bytes only while the worker waits
         // for its next request, when the callback (and its mappings) returned.
-        unsafe { self.map.bytes_mut(self.len) }
+        unsafe { self.map.bytes_mut(self.offset, self.len) }
     }
 }

@@ -9,7 +9,7 @@
 //! reply; the worker may send notices (messages its element posted) before it.
 
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -22,6 +22,14 @@ pub(super) const WORKER_ARENA_FD: i32 = 4;
 
 /// How long [`Channel::receive`] polls before it sleeps in `read`.
 const SPIN: Duration = Duration::from_micros(100);
+
+/// Room for the control data of one passed descriptor.
+const FD_LEN: u32 = std::mem::size_of::<RawFd>() as u32;
+const CONTROL_LEN: usize = 64;
+
+/// Control data must be aligned like `cmsghdr`.
+#[repr(C, align(8))]
+struct ControlBuffer([u8; CONTROL_LEN]);
 
 /// Largest message accepted: a frame's metadata can be large, never this large.
 const MAX_MESSAGE: usize = 1 << 30;
@@ -72,13 +80,20 @@ pub(super) fn malformed(what: impl Into<String>) -> io::Error {
 }
 
 /// A message being built: header space first, so sending copies nothing.
-pub(super) struct Message(Vec<u8>);
+pub(super) struct Message(Vec<u8>, Option<RawFd>);
 
 impl Message {
     pub(super) fn new(tag: Tag) -> Self {
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(&[0, 0, 0, 0, tag as u8]);
-        Message(bytes)
+        Message(bytes, None)
+    }
+
+    /// Passes a duplicate of `fd` along (the receiver gets a descriptor of its
+    /// own; `fd` must stay open until the message is sent).
+    pub(super) fn with_fd(&mut self, fd: RawFd) -> &mut Self {
+        self.1 = Some(fd);
+        self
     }
 
     pub(super) fn json(tag: Tag, value: &serde_json::Value) -> Self {
@@ -115,6 +130,8 @@ pub(super) struct Body {
     pub(super) tag: Tag,
     bytes: Vec<u8>,
     pos: usize,
+    /// The descriptor passed along with the message, if any.
+    pub(super) fd: Option<OwnedFd>,
 }
 
 impl Body {
@@ -187,14 +204,19 @@ impl Channel {
         let _one_at_a_time = self.sending.lock().unwrap_or_else(PoisonError::into_inner);
         let mut rest: &[u8] = &message.0;
         while !rest.is_empty() {
-            // SAFETY: `rest` is a live byte slice; send reads at most its length.
-            let sent = unsafe {
-                libc::send(
-                    self.stream.as_raw_fd(),
-                    rest.as_ptr().cast(),
-                    rest.len(),
-                    libc::MSG_NOSIGNAL,
-                )
+            // The descriptor goes with the message's first byte.
+            let fd = message.1.filter(|_| rest.len() == message.0.len());
+            let sent = match fd {
+                Some(fd) => self.send_with_fd(rest, fd),
+                // SAFETY: `rest` is a live byte slice; send reads at most its length.
+                None => unsafe {
+                    libc::send(
+                        self.stream.as_raw_fd(),
+                        rest.as_ptr().cast(),
+                        rest.len(),
+                        libc::MSG_NOSIGNAL,
+                    )
+                },
             };
             if sent < 0 {
                 let err = io::Error::last_os_error();
@@ -208,6 +230,93 @@ impl Channel {
         Ok(())
     }
 
+    /// Sends (a first part of) `bytes` with `fd` attached (SCM_RIGHTS); what
+    /// `send` returns.
+    fn send_with_fd(&self, bytes: &[u8], fd: RawFd) -> isize {
+        let mut control = ControlBuffer([0; CONTROL_LEN]);
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        // SAFETY: msghdr is plain C data; all zeroes is a valid empty header.
+        let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+        header.msg_iov = &mut iov;
+        header.msg_iovlen = 1;
+        header.msg_control = control.0.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE only computes a size.
+        header.msg_controllen = unsafe { libc::CMSG_SPACE(FD_LEN) } as _;
+        // SAFETY: the control buffer is aligned and CMSG_SPACE(FD_LEN) long, so
+        // the first header and its one descriptor lie inside it; sendmsg reads
+        // `bytes` (live) and the control data only.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&header);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(FD_LEN) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+            libc::sendmsg(self.stream.as_raw_fd(), &header, libc::MSG_NOSIGNAL)
+        }
+    }
+
+    /// Reads exactly `buf.len()` bytes, taking a descriptor passed with them.
+    fn read_with_fd(&self, buf: &mut [u8]) -> io::Result<Option<OwnedFd>> {
+        let mut passed = None;
+        let mut filled = 0;
+        while filled < buf.len() {
+            let mut control = ControlBuffer([0; CONTROL_LEN]);
+            let mut iov = libc::iovec {
+                iov_base: buf[filled..].as_mut_ptr().cast(),
+                iov_len: buf.len() - filled,
+            };
+            // SAFETY: msghdr is plain C data; all zeroes is a valid empty header.
+            let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+            header.msg_iov = &mut iov;
+            header.msg_iovlen = 1;
+            header.msg_control = control.0.as_mut_ptr().cast();
+            header.msg_controllen = CONTROL_LEN as _;
+            // SAFETY: recvmsg writes at most iov_len bytes into `buf` and at most
+            // msg_controllen bytes into the control buffer, both live here.
+            let got = unsafe {
+                libc::recvmsg(self.stream.as_raw_fd(), &mut header, libc::MSG_CMSG_CLOEXEC)
+            };
+            if got < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            if got == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            // SAFETY: the kernel filled the control data it reports in `header`;
+            // CMSG_FIRSTHDR/NXTHDR stay within it, and an SCM_RIGHTS header holds
+            // descriptors now open in this process, owned by nobody else.
+            unsafe {
+                let mut cmsg = libc::CMSG_FIRSTHDR(&header);
+                while !cmsg.is_null() {
+                    if (*cmsg).cmsg_level == libc::SOL_SOCKET
+                        && (*cmsg).cmsg_type == libc::SCM_RIGHTS
+                    {
+                        let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                        let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
+                            / FD_LEN as usize;
+                        for i in 0..count {
+                            let fd = OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i)));
+                            // One descriptor per message; extra ones close here.
+                            if passed.is_none() {
+                                passed = Some(fd);
+                            }
+                        }
+                    }
+                    cmsg = libc::CMSG_NXTHDR(&header, cmsg);
+                }
+            }
+            filled += got as usize;
+        }
+        Ok(passed)
+    }
+
     /// Receives the next message; `UnexpectedEof` when the other end is gone.
     ///
     /// Waits actively for up to [`SPIN`] first: on a virtual machine, waking a
@@ -217,7 +326,7 @@ impl Channel {
     pub(super) fn receive(&self) -> io::Result<Body> {
         self.spin_until_readable();
         let mut header = [0u8; 5];
-        (&self.stream).read_exact(&mut header)?;
+        let fd = self.read_with_fd(&mut header)?;
         let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
         if len > MAX_MESSAGE {
             return Err(malformed(format!("message of {len} bytes")));
@@ -225,7 +334,12 @@ impl Channel {
         let tag = Tag::from_u8(header[4])?;
         let mut bytes = vec![0u8; len];
         (&self.stream).read_exact(&mut bytes)?;
-        Ok(Body { tag, bytes, pos: 0 })
+        Ok(Body {
+            tag,
+            bytes,
+            pos: 0,
+            fd,
+        })
     }
 
     fn spin_until_readable(&self) {
@@ -274,6 +388,9 @@ pub(super) struct FrameRequest {
     pub(super) flags: u32,
     /// The buffer's size; `None` for a buffer without memory.
     pub(super) size: Option<u64>,
+    /// Where the bytes start in the descriptor passed with the request (the
+    /// buffer's own file-descriptor memory); `None`: at the arena's start.
+    pub(super) fd_offset: Option<u64>,
     /// How much of the arena the worker must map.
     pub(super) arena_len: u64,
     pub(super) video: Option<VideoLayout>,
@@ -299,6 +416,7 @@ impl FrameRequest {
             .u64(self.offset_end)
             .u32(self.flags)
             .u64(opt(self.size))
+            .u64(opt(self.fd_offset))
             .u64(self.arena_len);
         match &self.video {
             None => {
@@ -328,6 +446,7 @@ impl FrameRequest {
         let offset_end = body.u64()?;
         let flags = body.u32()?;
         let size = from_opt(body.u64()?);
+        let fd_offset = from_opt(body.u64()?);
         let arena_len = body.u64()?;
         let video = match body.u8()? {
             0 => None,
@@ -364,6 +483,7 @@ impl FrameRequest {
             offset_end,
             flags,
             size,
+            fd_offset,
             arena_len,
             video,
             metadata: body.rest().to_vec(),
@@ -506,6 +626,7 @@ mod tests {
             offset_end: u64::MAX,
             flags: 0x40,
             size: Some(4096),
+            fd_offset: Some(64),
             arena_len: 8192,
             video: Some(VideoLayout {
                 format: 8,
@@ -548,6 +669,25 @@ mod tests {
         };
         let mut body = round_trip(plain.message());
         assert_eq!(FrameReply::read(&mut body).unwrap(), plain);
+    }
+
+    #[test]
+    fn a_descriptor_travels_with_its_message() {
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let mut message = Message::new(Tag::Eos);
+        message.raw(b"body").with_fd(file.as_raw_fd());
+        let body = round_trip(message);
+        assert_eq!(body.rest(), b"body");
+        let passed = body.fd.expect("a passed descriptor");
+        assert_ne!(passed.as_raw_fd(), file.as_raw_fd());
+        let meta = |fd: RawFd| {
+            // SAFETY: fstat fills a stat buffer for an open descriptor.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
+            (st.st_dev, st.st_ino)
+        };
+        assert_eq!(meta(passed.as_raw_fd()), meta(file.as_raw_fd()));
+        assert!(round_trip(Message::new(Tag::Eos)).fd.is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! stopped (killed when it does not stop in time) at stop.
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -282,10 +282,43 @@ impl Drop for WorkerHost {
     }
 }
 
-/// The request for `buffer`: its bytes copied into the arena, its metadata encoded.
-fn frame_request(buffer: &gst::BufferRef, arena: &mut Arena) -> Result<FrameRequest, PyFailure> {
+/// The buffer's one memory as a file the worker can map: file-descriptor
+/// memory over a regular file (a memfd, not a device buffer) that no other
+/// buffer shares (the callback may write it). Its descriptor and the offset of
+/// the buffer's bytes in the file.
+fn shared_file(buffer: &gst::BufferRef) -> Option<(RawFd, u64)> {
+    if buffer.n_memory() != 1 {
+        return None;
+    }
+    let memory = buffer.peek_memory(0);
+    let fd = memory
+        .downcast_memory_ref::<gst_allocators::FdMemory>()?
+        .fd();
+    // SAFETY: the memory is a valid GstMemory (a mini object) for this call.
+    let exclusive = unsafe {
+        gst::ffi::gst_mini_object_is_writable(memory.as_ptr() as *const gst::ffi::GstMiniObject)
+    } != 0;
+    if !exclusive || memory.flags().contains(gst::MemoryFlags::READONLY) {
+        return None;
+    }
+    // SAFETY: fstat fills a stat buffer (plain C data) for an open descriptor.
+    let regular = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG
+    };
+    regular.then_some((fd, memory.offset() as u64))
+}
+
+/// The request for `buffer` and the descriptor to pass along with it: the
+/// buffer's own memory when the worker can map it (see [`shared_file`]), else
+/// none and the bytes copied into the arena. Its metadata encoded.
+fn frame_request(
+    buffer: &gst::BufferRef,
+    arena: &mut Arena,
+) -> Result<(FrameRequest, Option<RawFd>), PyFailure> {
     let size = (buffer.n_memory() > 0).then(|| buffer.size());
-    if let Some(size) = size {
+    let shared = shared_file(buffer);
+    if let (Some(size), None) = (size, shared) {
         arena.reserve(size).map_err(|e| {
             PyFailure::plain(format!(
                 "Cannot grow the worker's shared memory to {size} bytes: {e}"
@@ -318,7 +351,7 @@ fn frame_request(buffer: &gst::BufferRef, arena: &mut Arena) -> Result<FrameRequ
             n_planes: planes as u32,
         }
     });
-    Ok(FrameRequest {
+    let request = FrameRequest {
         pts: buffer.pts().map(gst::ClockTime::nseconds),
         dts: buffer.dts().map(gst::ClockTime::nseconds),
         duration: buffer.duration().map(gst::ClockTime::nseconds),
@@ -326,10 +359,12 @@ fn frame_request(buffer: &gst::BufferRef, arena: &mut Arena) -> Result<FrameRequ
         offset_end: buffer.offset_end(),
         flags: buffer.flags().bits(),
         size: size.map(|s| s as u64),
+        fd_offset: shared.map(|(_, offset)| offset),
         arena_len: arena.len() as u64,
         video,
         metadata,
-    })
+    };
+    Ok((request, shared.map(|(fd, _)| fd)))
 }
 
 /// Puts what the callback changed on `buffer`: the pixels it wrote, its metadata.
@@ -534,7 +569,7 @@ impl Host for WorkerHost {
             call.restart_failed = true;
             return Some(call);
         }
-        let request = match frame_request(buffer, &mut run.arena) {
+        let (request, fd) = match frame_request(buffer, &mut run.arena) {
             Ok(request) => request,
             Err(failure) => {
                 call.result = Err(failure);
@@ -544,8 +579,24 @@ impl Host for WorkerHost {
         let worker = run.worker.as_ref().expect("ensured above");
         let call_start = Instant::now();
         self.clock.start_callback_untracked(call_start);
+        let mut message = request.message();
+        gst::trace!(
+            CAT,
+            obj = element,
+            "frame of {:?} bytes {}",
+            request.size,
+            if fd.is_some() {
+                "in its own memfd"
+            } else {
+                "copied into the arena"
+            }
+        );
+        if let Some(fd) = fd {
+            // The buffer (and so its memory and descriptor) lives through the send.
+            message.with_fd(fd);
+        }
         let reply = self
-            .transact(element, worker, &mut request.message())
+            .transact(element, worker, &mut message)
             .and_then(|mut body| match body.tag {
                 Tag::BufferDone => FrameReply::read(&mut body).map_err(Lost),
                 other => Err(Lost(super::channel::malformed(format!(
@@ -560,12 +611,11 @@ impl Host for WorkerHost {
                 call.unfinished_metadata = reply.unfinished_metadata;
                 call.gil_wait = reply.gil_wait;
                 call.duration = reply.duration;
-                if let Err(failure) = apply_reply(
-                    buffer,
-                    &mut run.arena,
-                    reply.pixels_written,
-                    reply.metadata.as_deref(),
-                ) {
+                // Written into the buffer's own memory, pixels are there already.
+                let copy_back = reply.pixels_written && fd.is_none();
+                if let Err(failure) =
+                    apply_reply(buffer, &mut run.arena, copy_back, reply.metadata.as_deref())
+                {
                     call.result = Err(failure);
                 }
             }

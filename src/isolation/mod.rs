@@ -17,9 +17,11 @@
 mod arena;
 mod channel;
 mod host;
+mod memfd;
 mod worker;
 
 pub use host::WorkerHost;
+pub use memfd::MemfdAllocator;
 pub use worker::main as worker_main;
 
 /// The worker executable's file name, looked for next to the plugin.

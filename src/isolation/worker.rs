@@ -4,8 +4,9 @@
 //! running the element's Python in a [`Session`] exactly as the element does in
 //! process, and exits when told to stop or when the element is gone.
 
+use std::collections::HashMap;
 use std::io;
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
@@ -21,6 +22,9 @@ use super::channel::{
     WORKER_ARENA_FD, WORKER_CHANNEL_FD,
 };
 use crate::pyhost::{CallbackSpec, HookResult, Host, PyFailure, Session};
+
+/// How many frame files the worker keeps mapped (a pool's buffers, a few pools).
+const MAPPED_FILES: usize = 64;
 
 /// Runs the worker; returns its exit status.
 pub fn main() -> i32 {
@@ -46,6 +50,7 @@ pub fn main() -> i32 {
         session: Session::default(),
         element: None,
         arena: Arc::new(Mapping::new(WORKER_ARENA_FD, 0).expect("an empty mapping")),
+        files: HashMap::new(),
     };
     loop {
         let body = match worker.channel.receive() {
@@ -99,6 +104,9 @@ struct Worker {
     element: Option<gst::Element>,
     /// The arena as mapped now (mapped anew, longer, when the element grew it).
     arena: Arc<Mapping>,
+    /// The element's frame memfds mapped so far, by device and inode: a pool
+    /// passes the same few files again and again.
+    files: HashMap<(u64, u64), Arc<Mapping>>,
 }
 
 fn done(mut value: serde_json::Value, failure: Option<&PyFailure>) -> Message {
@@ -207,12 +215,24 @@ impl Worker {
 
     /// Calls the callback on the frame `body` describes.
     fn frame(&mut self, body: &mut Body) -> io::Result<FrameReply> {
+        let fd = body.fd.take();
         let request = FrameRequest::read(body)?;
-        if (self.arena.len() as u64) < request.arena_len {
-            let len = usize::try_from(request.arena_len).map_err(|_| malformed("arena length"))?;
-            self.arena = Arc::new(Mapping::new(WORKER_ARENA_FD, len)?);
-        }
-        let mut buffer = self.buffer_for(&request)?;
+        let (map, offset) = match (fd, request.fd_offset) {
+            (Some(fd), Some(offset)) => (
+                self.file_mapping(&fd)?,
+                usize::try_from(offset).map_err(|_| malformed("frame offset"))?,
+            ),
+            (None, None) => {
+                if (self.arena.len() as u64) < request.arena_len {
+                    let len = usize::try_from(request.arena_len)
+                        .map_err(|_| malformed("arena length"))?;
+                    self.arena = Arc::new(Mapping::new(WORKER_ARENA_FD, len)?);
+                }
+                (self.arena.clone(), 0)
+            }
+            _ => return Err(malformed("a frame's descriptor and its offset disagree")),
+        };
+        let mut buffer = self.buffer_for(&request, &map, offset)?;
         let first_memory =
             |buffer: &gst::Buffer| (buffer.n_memory() > 0).then(|| buffer.peek_memory(0).as_ptr());
         let memory = first_memory(&buffer);
@@ -225,11 +245,10 @@ impl Worker {
         let mut pixels_written = gvarust_meta::py::writable_maps() != writes_before;
         if pixels_written && memory.is_some() && first_memory(&buffer) != memory {
             // The callback's write mapping replaced the memory with a copy (it
-            // was shared): the element reads the new bytes from the arena.
-            let size = buffer.size().min(self.arena.len());
-            // SAFETY: the element waits for this reply; no other slice of the
-            // arena is in use while the bytes are copied in.
-            let bytes = unsafe { self.arena.bytes_mut(size) };
+            // was shared): the new bytes go where the element reads them.
+            // SAFETY: the element waits for this reply; no other slice of these
+            // bytes is in use while they are copied in.
+            let bytes = unsafe { map.bytes_mut(offset, buffer.size()) };
             pixels_written = buffer.copy_to_slice(0, bytes).is_ok();
         }
         let mut result = call.result;
@@ -255,18 +274,50 @@ impl Worker {
         })
     }
 
+    /// The whole file `fd` (a frame's memfd) mapped, from the cache when it
+    /// was mapped before at its present length.
+    fn file_mapping(&mut self, fd: &OwnedFd) -> io::Result<Arc<Mapping>> {
+        // SAFETY: fstat fills a stat buffer (plain C data) for an open descriptor.
+        let st = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd.as_raw_fd(), &mut st) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            st
+        };
+        let key = (st.st_dev, st.st_ino);
+        let len = usize::try_from(st.st_size).map_err(|_| malformed("frame file size"))?;
+        if let Some(map) = self.files.get(&key).filter(|map| map.len() >= len) {
+            return Ok(map.clone());
+        }
+        // Files of pools that are gone: forget them now and then (a buffer
+        // Python still holds keeps its own mapping).
+        if self.files.len() >= MAPPED_FILES {
+            self.files.clear();
+        }
+        let map = Arc::new(Mapping::new(fd.as_raw_fd(), len)?);
+        self.files.insert(key, map.clone());
+        Ok(map)
+    }
+
     /// The buffer the callback sees: the arena's bytes, the element buffer's
     /// fields, plane layout and metadata.
-    fn buffer_for(&self, request: &FrameRequest) -> io::Result<gst::Buffer> {
+    fn buffer_for(
+        &self,
+        request: &FrameRequest,
+        map: &Arc<Mapping>,
+        offset: usize,
+    ) -> io::Result<gst::Buffer> {
         let mut buffer = gst::Buffer::new();
         let b = buffer.get_mut().expect("a new buffer is writable");
         if let Some(size) = request.size {
             let len = usize::try_from(size)
                 .ok()
-                .filter(|&len| len <= self.arena.len())
-                .ok_or_else(|| malformed("frame larger than the arena"))?;
+                .filter(|&len| offset.checked_add(len).is_some_and(|end| end <= map.len()))
+                .ok_or_else(|| malformed("frame outside its shared memory"))?;
             b.append_memory(gst::Memory::from_mut_slice(FrameBytes {
-                map: self.arena.clone(),
+                map: map.clone(),
+                offset,
                 len,
             }));
         }

@@ -86,6 +86,12 @@ def change(frame):
     return True
 
 
+def change_pixels(frame):
+    with frame.data() as pixels:
+        pixels[0, 0, :] = (1, 2, 3, 4)
+    return True
+
+
 def pid_message(frame):
     frame.add_message(json.dumps({"side": "worker", "pid": os.getpid()}))
     return True
