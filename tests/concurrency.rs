@@ -26,43 +26,12 @@ fn rss_mb() -> f64 {
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64 / 1e6
 }
 
-/// Aborts the process unless `done` is set within `limit`.
-fn watchdog(done: Arc<AtomicBool>, progress: Arc<AtomicU64>, limit: Duration) {
-    std::thread::spawn(move || {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if done.load(Ordering::Relaxed) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        eprintln!(
-            "concurrency watchdog: no completion after {limit:?} ({} state changes done); \
-             probable deadlock, aborting",
-            progress.load(Ordering::Relaxed)
-        );
-        std::process::abort();
-    });
-}
-
-/// A small deterministic pseudo-random sequence (xorshift64).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 #[test]
 fn eight_pipelines_survive_a_thousand_random_state_changes() {
     common::init();
     let done = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(AtomicU64::new(0));
-    watchdog(done.clone(), progress.clone(), WATCHDOG);
+    common::watchdog("concurrency", done.clone(), progress.clone(), WATCHDOG);
 
     let flowing = Arc::new(AtomicU64::new(0));
     let pipelines: Vec<gst::Pipeline> = (0..PIPELINES)
@@ -93,32 +62,14 @@ fn eight_pipelines_survive_a_thousand_random_state_changes() {
         })
         .collect();
 
-    let states = [
-        gst::State::Null,
-        gst::State::Ready,
-        gst::State::Paused,
-        gst::State::Playing,
-    ];
     let thread_states = || Python::attach(gstgvarust::pyhost::thread_state_count);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let started = Instant::now();
     let mut baseline = None;
-    for step in 0..TRANSITIONS {
-        let pipeline = &pipelines[rng.below(PIPELINES)];
-        let target = states[rng.below(states.len())];
-        let result = pipeline.set_state(target);
-        assert!(result.is_ok(), "step {step}: set_state({target:?}) failed");
-        // Now and then wait for a transition to finish, so both settled and
-        // in-flight transitions get interrupted by the next change.
-        if rng.below(4) == 0 {
-            let (result, _, _) = pipeline.state(gst::ClockTime::from_seconds(20));
-            assert!(result.is_ok(), "step {step}: {target:?} did not complete");
-        }
-        progress.fetch_add(1, Ordering::Relaxed);
+    common::random_state_changes(&pipelines, TRANSITIONS, &progress, |step| {
         if step == TRANSITIONS / 5 {
             baseline = Some((thread_states(), rss_mb()));
         }
-    }
+    });
     for pipeline in &pipelines {
         pipeline.set_state(gst::State::Null).unwrap();
     }

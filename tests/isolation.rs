@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -400,7 +401,7 @@ fn start_stop_cycles_leave_no_process_or_descriptor_behind() {
     };
     cycle(&pipeline);
     let (fds, children) = (open_descriptors(), child_processes());
-    for _ in 0..20 {
+    for _ in 0..1000 {
         cycle(&pipeline);
     }
     assert_eq!(child_processes(), children, "worker processes left behind");
@@ -561,4 +562,142 @@ fn frames_follow_a_caps_change_mid_stream() {
     }
     assert_eq!(shapes[0].0["shape"], serde_json::json!([24, 32, 4]));
     assert_eq!(shapes[11].0["shape"], serde_json::json!([48, 64, 4]));
+}
+
+#[test]
+fn an_audio_frame_in_the_worker_reads_writes_and_adds_events() {
+    let _serial = one_at_a_time();
+    common::init();
+    let pipeline = gst::parse::launch(&format!(
+        "audiotestsrc num-buffers=3 samplesperbuffer=100 volume=0.5 \
+         ! audio/x-raw,format=S16LE,channels=2,rate=8000,layout=interleaved \
+         ! gvarust module={m} function=audio_upstream \
+         ! gvarust name=iso isolation=process module={m} function=audio on-error=fail \
+         ! fakesink name=sink",
+        m = callback("isolated.py")
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline.by_name("sink").unwrap();
+    let messages = messages_at(&sink);
+    // The first frame's two channels of the first sample, and every event.
+    type Samples = Vec<(i16, i16, Vec<(String, Option<f64>, Option<i32>)>)>;
+    let seen: Arc<Mutex<Samples>> = Arc::default();
+    let store = seen.clone();
+    sink.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                let map = buffer.map_readable().unwrap();
+                let sample = |i: usize| i16::from_le_bytes([map[2 * i], map[2 * i + 1]]);
+                let events = gvarust_meta::frame::audio_events(buffer)
+                    .iter()
+                    .map(|meta| {
+                        let meta: &gvarust_meta::AudioEventMeta = meta;
+                        (
+                            meta.event_type().unwrap_or("").to_string(),
+                            meta.confidence(),
+                            meta.label_id(),
+                        )
+                    })
+                    .collect();
+                store.lock().unwrap().push((sample(2), sample(3), events));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    common::run_pipeline(&pipeline).assert_ok();
+    let said: Vec<(Value, usize)> = messages.try_iter().collect();
+    assert_eq!(said.len(), 3);
+    for (message, size) in &said {
+        assert_ne!(message["pid"], std::process::id(), "ran in process");
+        assert_eq!(message["is_audio_frame"], true);
+        assert_eq!(message["shape"], serde_json::json!([100, 2]));
+        assert_eq!(message["dtype"], "int16");
+        assert_eq!(
+            (message["rate"].as_u64(), message["channels"].as_u64()),
+            (Some(8000), Some(2))
+        );
+        // The event added upstream arrived in the worker.
+        assert_eq!(message["events"], serde_json::json!([["Dog", 0.5]]));
+        assert_eq!(*size, 400);
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    for (left, right, events) in seen.iter() {
+        // The worker's write to the first channel reached the pushed buffer;
+        // the second channel kept the wave.
+        assert_eq!(*left, 7);
+        assert_ne!(*right, 7);
+        assert_eq!(
+            events,
+            &vec![
+                ("Dog".to_string(), Some(0.5), None),
+                ("Speech".to_string(), Some(0.75), Some(3))
+            ]
+        );
+    }
+}
+
+#[test]
+fn eight_isolated_pipelines_survive_random_state_changes() {
+    const PIPELINES: usize = 8;
+    const TRANSITIONS: usize = 1000;
+    let _serial = one_at_a_time();
+    common::init();
+    let done = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicU64::new(0));
+    common::watchdog(
+        "isolation",
+        done.clone(),
+        progress.clone(),
+        Duration::from_secs(240),
+    );
+    let flowing = Arc::new(AtomicU64::new(0));
+    let pipelines: Vec<gst::Pipeline> = (0..PIPELINES)
+        .map(|_| {
+            let pipeline = gst::parse::launch(&format!(
+                "videotestsrc ! video/x-raw,format=BGRx,width=32,height=24 ! queue max-size-buffers=4 \
+                 ! {} ! fakesink name=sink sync=false",
+                iso("pid_message", "fail")
+            ))
+            .unwrap()
+            .downcast::<gst::Pipeline>()
+            .unwrap();
+            let flowing = flowing.clone();
+            pipeline
+                .by_name("sink")
+                .unwrap()
+                .static_pad("sink")
+                .unwrap()
+                .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                    flowing.fetch_add(1, Ordering::Relaxed);
+                    gst::PadProbeReturn::Ok
+                });
+            pipeline
+        })
+        .collect();
+    let (fds, children) = (open_descriptors(), child_processes());
+    let mut workers_seen = 0;
+    common::random_state_changes(&pipelines, TRANSITIONS, &progress, |_| {
+        workers_seen = workers_seen.max(child_processes());
+    });
+    for pipeline in &pipelines {
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    for (i, pipeline) in pipelines.iter().enumerate() {
+        let bus = pipeline.bus().unwrap();
+        let error = bus.pop_filtered(&[gst::MessageType::Error]);
+        assert!(error.is_none(), "pipeline {i}: {error:?}");
+    }
+    println!(
+        "isolation: {TRANSITIONS} state changes over {PIPELINES} pipelines, {} buffers, \
+         up to {workers_seen} workers at once",
+        flowing.load(Ordering::Relaxed)
+    );
+    assert!(workers_seen > children + 1, "workers ran: {workers_seen}");
+    assert!(flowing.load(Ordering::Relaxed) > 100, "buffers flowed");
+    assert_eq!(child_processes(), children, "worker processes left behind");
+    assert_eq!(open_descriptors(), fds, "descriptors left open");
 }

@@ -8,8 +8,6 @@ import os
 import tempfile
 import time
 
-import numpy as np
-
 VALUES = {
     "b": True,
     "i": -5,
@@ -31,7 +29,7 @@ def typed(value):
         return {k: typed(v) for k, v in value.items()}
     if isinstance(value, (bytes, bytearray, memoryview)) or type(value).__name__ == "TensorBytes":
         return ["bytes", bytes(value).hex()]
-    if isinstance(value, np.ndarray):
+    if type(value).__name__ == "ndarray":
         return ["ndarray", str(value.dtype), value.tolist()]
     return [type(value).__name__, value]
 
@@ -153,4 +151,32 @@ def frame_shape(frame):
     with frame.data() as pixels:
         shape = list(pixels.shape)
     frame.add_message(json.dumps({"side": "worker", "shape": shape}))
+    return True
+
+
+def audio_upstream(frame):
+    """Upstream, in process: an audio event for the worker to find."""
+    frame.add_event(frame.pts, frame.pts + 1000, "Dog", confidence=0.5)
+    return True
+
+
+def audio(frame):
+    """In the worker: an AudioFrame like in process; its samples are written,
+    an event is added, and what it saw is said in a message."""
+    from gstgva.audio import AudioFrame
+
+    samples = frame.data(2)
+    seen = {
+        "side": "worker",
+        "pid": os.getpid(),
+        "is_audio_frame": isinstance(frame, AudioFrame),
+        "shape": list(samples.shape),
+        "dtype": str(samples.dtype),
+        "rate": frame.rate,
+        "channels": frame.channels,
+        "events": [[e.label(), e.confidence()] for e in frame.events()],
+    }
+    samples[:, 0] = 7
+    frame.add_event(frame.pts, frame.pts + frame.duration, label="Speech", confidence=0.75, label_id=3)
+    frame.add_message(json.dumps(seen))
     return True

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -328,4 +328,72 @@ pub fn embedding_python_host() -> PathBuf {
         host
     })
     .clone()
+}
+
+/// Aborts the process unless `done` is set within `limit`: a deadlock fails
+/// the test run instead of hanging it. `progress` counts the steps done.
+pub fn watchdog(
+    test: &'static str,
+    done: Arc<AtomicBool>,
+    progress: Arc<AtomicU64>,
+    limit: Duration,
+) {
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if done.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "{test} watchdog: no completion after {limit:?} ({} state changes done); \
+             probable deadlock, aborting",
+            progress.load(Ordering::Relaxed)
+        );
+        std::process::abort();
+    });
+}
+
+/// A small deterministic pseudo-random sequence (xorshift64).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Sets `transitions` random states on random `pipelines` (the same sequence
+/// every run), now and then waiting for a transition to finish, so both
+/// settled and in-flight transitions get interrupted by the next change.
+/// Counts each step in `progress`, then calls `after_step` with its number.
+pub fn random_state_changes(
+    pipelines: &[gst::Pipeline],
+    transitions: usize,
+    progress: &AtomicU64,
+    mut after_step: impl FnMut(usize),
+) {
+    let states = [
+        gst::State::Null,
+        gst::State::Ready,
+        gst::State::Paused,
+        gst::State::Playing,
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for step in 0..transitions {
+        let pipeline = &pipelines[rng.below(pipelines.len())];
+        let target = states[rng.below(states.len())];
+        let result = pipeline.set_state(target);
+        assert!(result.is_ok(), "step {step}: set_state({target:?}) failed");
+        if rng.below(4) == 0 {
+            let (result, _, _) = pipeline.state(gst::ClockTime::from_seconds(20));
+            assert!(result.is_ok(), "step {step}: {target:?} did not complete");
+        }
+        progress.fetch_add(1, Ordering::Relaxed);
+        after_step(step);
+    }
 }
