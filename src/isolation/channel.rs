@@ -11,6 +11,7 @@
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,24 @@ pub(super) const WORKER_ARENA_FD: i32 = 4;
 
 /// How long [`Channel::receive`] polls before it sleeps in `read`.
 const SPIN: Duration = Duration::from_micros(100);
+
+/// The longest a [`Patience::Adaptive`] end polls: streams whose frames come
+/// further apart than this (any camera's frame rate) never poll longer than
+/// [`SPIN`]; only pipelines that run flat out (files, benchmarks) do.
+const MAX_SPIN: Duration = Duration::from_millis(2);
+
+/// How long an end of the channel polls before it sleeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Patience {
+    /// Always [`SPIN`]: the element waiting for a reply (a cheap callback
+    /// answers within it; for a costly one the wake-up is small beside it).
+    Fixed,
+    /// As long as the next message typically takes, within [`MAX_SPIN`]: the
+    /// worker waiting for frames. A source that renders a large frame in
+    /// 1 ms would otherwise find the worker asleep every time and pay a
+    /// wake-up per frame.
+    Adaptive,
+}
 
 /// Room for the control data of one passed descriptor.
 const FD_LEN: u32 = std::mem::size_of::<RawFd>() as u32;
@@ -183,13 +202,19 @@ pub(super) struct Channel {
     stream: UnixStream,
     /// One message at a time: the worker sends notices from any thread.
     sending: Mutex<()>,
+    patience: Patience,
+    /// A moving average of how long `receive` waited for a message, in
+    /// nanoseconds ([`Patience::Adaptive`]).
+    typical_wait_ns: AtomicU64,
 }
 
 impl Channel {
-    pub(super) fn new(stream: UnixStream) -> Self {
+    pub(super) fn new(stream: UnixStream, patience: Patience) -> Self {
         Channel {
             stream,
             sending: Mutex::new(()),
+            patience,
+            typical_wait_ns: AtomicU64::new(0),
         }
     }
 
@@ -319,12 +344,13 @@ impl Channel {
 
     /// Receives the next message; `UnexpectedEof` when the other end is gone.
     ///
-    /// Waits actively for up to [`SPIN`] first: on a virtual machine, waking a
+    /// Waits actively first (see [`Patience`]): on a virtual machine, waking a
     /// process that slept on another core takes tens of microseconds, often
     /// longer than a cheap callback, so a reply (or the next frame) that comes
     /// soon is taken without sleeping.
     pub(super) fn receive(&self) -> io::Result<Body> {
-        self.spin_until_readable();
+        let began = Instant::now();
+        self.spin_until_readable(began + self.spin_window());
         let mut header = [0u8; 5];
         let fd = self.read_with_fd(&mut header)?;
         let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
@@ -332,6 +358,9 @@ impl Channel {
             return Err(malformed(format!("message of {len} bytes")));
         }
         let tag = Tag::from_u8(header[4])?;
+        if self.patience == Patience::Adaptive {
+            self.note_wait(began.elapsed());
+        }
         let mut bytes = vec![0u8; len];
         (&self.stream).read_exact(&mut bytes)?;
         Ok(Body {
@@ -342,16 +371,54 @@ impl Channel {
         })
     }
 
-    fn spin_until_readable(&self) {
-        let deadline = Instant::now() + SPIN;
+    /// How long the next `receive` polls: [`SPIN`], or for an adaptive end
+    /// half as long again as a typical wait, if that is within [`MAX_SPIN`].
+    fn spin_window(&self) -> Duration {
+        if self.patience == Patience::Fixed {
+            return SPIN;
+        }
+        let typical = Duration::from_nanos(self.typical_wait_ns.load(Ordering::Relaxed));
+        let window = typical + typical / 2;
+        if window > MAX_SPIN {
+            SPIN
+        } else {
+            window.max(SPIN)
+        }
+    }
+
+    /// Folds one wait into the moving average (weight 1/8: a few frames
+    /// follow a change of pace, one odd frame does not).
+    fn note_wait(&self, waited: Duration) {
+        let waited = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
+        let typical = self.typical_wait_ns.load(Ordering::Relaxed);
+        let typical = if typical == 0 {
+            waited
+        } else {
+            typical - typical / 8 + waited / 8
+        };
+        self.typical_wait_ns.store(typical, Ordering::Relaxed);
+    }
+
+    fn spin_until_readable(&self, deadline: Instant) {
         let mut poll = libc::pollfd {
             fd: self.stream.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
+        let yield_after = Instant::now() + SPIN;
         // SAFETY: one valid pollfd; a zero timeout never blocks.
-        while unsafe { libc::poll(&mut poll, 1, 0) } == 0 && Instant::now() < deadline {
-            std::hint::spin_loop();
+        while unsafe { libc::poll(&mut poll, 1, 0) } == 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            if now < yield_after {
+                std::hint::spin_loop();
+            } else {
+                // Past the short window, give the core to any thread that
+                // wants it (on a busy machine, likely the frame's producer).
+                std::thread::yield_now();
+            }
         }
     }
 
@@ -612,8 +679,39 @@ mod tests {
 
     fn round_trip(mut message: Message) -> Body {
         let (a, b) = UnixStream::pair().unwrap();
-        Channel::new(a).send(&mut message).unwrap();
-        Channel::new(b).receive().unwrap()
+        Channel::new(a, Patience::Fixed).send(&mut message).unwrap();
+        Channel::new(b, Patience::Adaptive).receive().unwrap()
+    }
+
+    #[test]
+    fn an_adaptive_end_polls_as_long_as_messages_typically_take() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (fixed, adaptive) = (
+            Channel::new(a, Patience::Fixed),
+            Channel::new(b, Patience::Adaptive),
+        );
+        assert_eq!(adaptive.spin_window(), SPIN);
+        for _ in 0..50 {
+            fixed.note_wait(Duration::from_micros(800));
+            adaptive.note_wait(Duration::from_micros(800));
+        }
+        assert_eq!(fixed.spin_window(), SPIN);
+        let window = adaptive.spin_window();
+        assert!(
+            window > Duration::from_micros(1100) && window <= Duration::from_micros(1200),
+            "{window:?}"
+        );
+        // Frames as far apart as a camera's: back to the short window.
+        for _ in 0..50 {
+            adaptive.note_wait(Duration::from_millis(33));
+        }
+        assert_eq!(adaptive.spin_window(), SPIN);
+        // One late frame among quick ones does not end the polling.
+        for _ in 0..50 {
+            adaptive.note_wait(Duration::from_micros(300));
+        }
+        adaptive.note_wait(Duration::from_millis(5));
+        assert!(adaptive.spin_window() > SPIN);
     }
 
     #[test]
@@ -696,7 +794,7 @@ mod tests {
         assert!(FrameRequest::read(&mut body).is_err());
         let (a, b) = UnixStream::pair().unwrap();
         (&a).write_all(&[0, 0, 0, 0, 99]).unwrap();
-        assert!(Channel::new(b).receive().is_err());
+        assert!(Channel::new(b, Patience::Fixed).receive().is_err());
         drop(a);
     }
 }

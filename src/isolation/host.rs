@@ -20,8 +20,8 @@ use serde_json::json;
 
 use super::arena::Arena;
 use super::channel::{
-    failure_from_json, Body, Channel, FrameReply, FrameRequest, Message, Tag, VideoLayout,
-    WORKER_ARENA_FD, WORKER_CHANNEL_FD,
+    failure_from_json, Body, Channel, FrameReply, FrameRequest, Message, Patience, Tag,
+    VideoLayout, WORKER_ARENA_FD, WORKER_CHANNEL_FD,
 };
 use super::WORKER_NAME;
 use crate::pyhost::{BufferCall, CallClock, CallbackSpec, HookResult, Host, PyFailure, StuckCall};
@@ -119,7 +119,7 @@ impl WorkerHost {
         gst::debug!(CAT, obj = element, "started worker process {}", child.id());
         let worker = Worker {
             child,
-            channel: Channel::new(ours),
+            channel: Channel::new(ours, Patience::Fixed),
         };
         self.clock.begin_untracked(
             "Python start in the worker process (import, constructor, on_start())".into(),

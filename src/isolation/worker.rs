@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::arena::{FrameBytes, Mapping};
 use super::channel::{
-    failure_to_json, malformed, Body, Channel, FrameReply, FrameRequest, Message, Tag,
+    failure_to_json, malformed, Body, Channel, FrameReply, FrameRequest, Message, Patience, Tag,
     WORKER_ARENA_FD, WORKER_CHANNEL_FD,
 };
 use crate::pyhost::{CallbackSpec, HookResult, Host, PyFailure, Session};
@@ -46,7 +46,7 @@ pub fn main() -> i32 {
     }
     exit_with_the_element(WORKER_CHANNEL_FD);
     let mut worker = Worker {
-        channel: Arc::new(Channel::new(stream)),
+        channel: Arc::new(Channel::new(stream, Patience::Adaptive)),
         session: Session::default(),
         element: None,
         arena: Arc::new(Mapping::new(WORKER_ARENA_FD, 0).expect("an empty mapping")),
