@@ -701,3 +701,56 @@ fn eight_isolated_pipelines_survive_random_state_changes() {
     assert_eq!(child_processes(), children, "worker processes left behind");
     assert_eq!(open_descriptors(), fds, "descriptors left open");
 }
+
+#[test]
+fn timestamps_offsets_and_flags_the_callback_sets_are_on_the_pushed_buffer() {
+    let _serial = one_at_a_time();
+    common::init();
+    // (pts, duration, offset, marker) of each buffer at the sink.
+    type Fields = (Option<u64>, Option<u64>, u64, bool);
+    let mut by_isolation = Vec::new();
+    for isolation in ["none", "process"] {
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24,framerate=25/1 \
+             ! gvarust isolation={isolation} module={} function=retime on-error=fail \
+             ! fakesink name=sink",
+            callback("isolated.py")
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        let seen: Arc<Mutex<Vec<Fields>>> = Arc::default();
+        let store = seen.clone();
+        pipeline
+            .by_name("sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if let Some(b) = info.buffer() {
+                    store.lock().unwrap().push((
+                        b.pts().map(gst::ClockTime::nseconds),
+                        b.duration().map(gst::ClockTime::nseconds),
+                        b.offset(),
+                        b.flags().contains(gst::BufferFlags::MARKER),
+                    ));
+                }
+                gst::PadProbeReturn::Ok
+            });
+        common::run_pipeline(&pipeline).assert_ok();
+        let seen = seen.lock().unwrap().clone();
+        let expected: Vec<Fields> = (0..3u64)
+            .map(|i| {
+                (
+                    Some(i * 40_000_000 + 1_000_000),
+                    Some(3_000_000),
+                    1000 + i,
+                    true,
+                )
+            })
+            .collect();
+        assert_eq!(seen, expected, "isolation={isolation}");
+        by_isolation.push(seen);
+    }
+    assert_eq!(by_isolation[0], by_isolation[1]);
+}

@@ -444,15 +444,72 @@ pub(super) struct VideoLayout {
     pub(super) n_planes: u32,
 }
 
-/// The per-buffer request: the buffer's fields, where its bytes are, its metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct FrameRequest {
+/// A buffer's timestamps, offsets and flags: they go to the worker with the
+/// frame, and back when the callback changed them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BufferFields {
     pub(super) pts: Option<u64>,
     pub(super) dts: Option<u64>,
     pub(super) duration: Option<u64>,
     pub(super) offset: u64,
     pub(super) offset_end: u64,
+    /// `GstBufferFlags`, without `TAG_MEMORY`: that one says what happened
+    /// to the buffer's memory on its own side of the channel.
     pub(super) flags: u32,
+}
+
+impl BufferFields {
+    pub(super) fn of(buffer: &gst::BufferRef) -> Self {
+        BufferFields {
+            pts: buffer.pts().map(gst::ClockTime::nseconds),
+            dts: buffer.dts().map(gst::ClockTime::nseconds),
+            duration: buffer.duration().map(gst::ClockTime::nseconds),
+            offset: buffer.offset(),
+            offset_end: buffer.offset_end(),
+            flags: (buffer.flags() - gst::BufferFlags::TAG_MEMORY).bits(),
+        }
+    }
+
+    /// Sets these fields on `buffer`; its `TAG_MEMORY` flag stays as it is.
+    pub(super) fn apply(&self, buffer: &mut gst::BufferRef) {
+        buffer.set_pts(self.pts.map(gst::ClockTime::from_nseconds));
+        buffer.set_dts(self.dts.map(gst::ClockTime::from_nseconds));
+        buffer.set_duration(self.duration.map(gst::ClockTime::from_nseconds));
+        buffer.set_offset(self.offset);
+        buffer.set_offset_end(self.offset_end);
+        let kept = buffer.flags() & gst::BufferFlags::TAG_MEMORY;
+        let wanted = (gst::BufferFlags::from_bits_truncate(self.flags)
+            - gst::BufferFlags::TAG_MEMORY)
+            | kept;
+        buffer.unset_flags(buffer.flags() - wanted);
+        buffer.set_flags(wanted);
+    }
+
+    fn write(&self, m: &mut Message) {
+        m.u64(opt(self.pts))
+            .u64(opt(self.dts))
+            .u64(opt(self.duration))
+            .u64(self.offset)
+            .u64(self.offset_end)
+            .u32(self.flags);
+    }
+
+    fn read(body: &mut Body) -> io::Result<Self> {
+        Ok(BufferFields {
+            pts: from_opt(body.u64()?),
+            dts: from_opt(body.u64()?),
+            duration: from_opt(body.u64()?),
+            offset: body.u64()?,
+            offset_end: body.u64()?,
+            flags: body.u32()?,
+        })
+    }
+}
+
+/// The per-buffer request: the buffer's fields, where its bytes are, its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FrameRequest {
+    pub(super) fields: BufferFields,
     /// The buffer's size; `None` for a buffer without memory.
     pub(super) size: Option<u64>,
     /// Where the bytes start in the descriptor passed with the request (the
@@ -476,13 +533,8 @@ fn from_opt(v: u64) -> Option<u64> {
 impl FrameRequest {
     pub(super) fn message(&self) -> Message {
         let mut m = Message::new(Tag::Buffer);
-        m.u64(opt(self.pts))
-            .u64(opt(self.dts))
-            .u64(opt(self.duration))
-            .u64(self.offset)
-            .u64(self.offset_end)
-            .u32(self.flags)
-            .u64(opt(self.size))
+        self.fields.write(&mut m);
+        m.u64(opt(self.size))
             .u64(opt(self.fd_offset))
             .u64(self.arena_len);
         match &self.video {
@@ -506,12 +558,7 @@ impl FrameRequest {
     }
 
     pub(super) fn read(body: &mut Body) -> io::Result<Self> {
-        let pts = from_opt(body.u64()?);
-        let dts = from_opt(body.u64()?);
-        let duration = from_opt(body.u64()?);
-        let offset = body.u64()?;
-        let offset_end = body.u64()?;
-        let flags = body.u32()?;
+        let fields = BufferFields::read(body)?;
         let size = from_opt(body.u64()?);
         let fd_offset = from_opt(body.u64()?);
         let arena_len = body.u64()?;
@@ -543,12 +590,7 @@ impl FrameRequest {
             }
         };
         Ok(FrameRequest {
-            pts,
-            dts,
-            duration,
-            offset,
-            offset_end,
-            flags,
+            fields,
             size,
             fd_offset,
             arena_len,
@@ -569,6 +611,9 @@ pub(super) struct FrameReply {
     pub(super) unfinished_metadata: Option<String>,
     pub(super) gil_wait: Duration,
     pub(super) duration: Duration,
+    /// The buffer's timestamps, offsets and flags after the call, when the
+    /// callback changed them.
+    pub(super) fields: Option<BufferFields>,
     /// The frame's metadata after the call, when it changed.
     pub(super) metadata: Option<Vec<u8>>,
 }
@@ -580,6 +625,7 @@ const VERDICT_FAILED: u8 = 3;
 const FLAG_NONE_TRAP: u8 = 1;
 const FLAG_PIXELS_WRITTEN: u8 = 2;
 const FLAG_METADATA: u8 = 4;
+const FLAG_FIELDS: u8 = 8;
 
 impl FrameReply {
     pub(super) fn message(&self) -> Message {
@@ -600,6 +646,11 @@ impl FrameReply {
                 FLAG_METADATA
             } else {
                 0
+            })
+            | (if self.fields.is_some() {
+                FLAG_FIELDS
+            } else {
+                0
             });
         m.u8(verdict)
             .u8(flags)
@@ -618,6 +669,9 @@ impl FrameReply {
             serde_json::to_vec(&notes).expect("JSON values serialize")
         };
         m.u32(notes.len() as u32).raw(&notes);
+        if let Some(fields) = &self.fields {
+            fields.write(&mut m);
+        }
         if let Some(metadata) = &self.metadata {
             m.raw(metadata);
         }
@@ -636,6 +690,11 @@ impl FrameReply {
             serde_json::from_slice(body.slice(notes_len)?)
                 .map_err(|e| malformed(format!("frame reply notes: {e}")))?
         };
+        let fields = if flags & FLAG_FIELDS != 0 {
+            Some(BufferFields::read(body)?)
+        } else {
+            None
+        };
         let result = match verdict {
             VERDICT_PUSH => Ok(Verdict::Push),
             VERDICT_DROP => Ok(Verdict::Drop),
@@ -650,6 +709,7 @@ impl FrameReply {
             unfinished_metadata: notes["unfinished_metadata"].as_str().map(str::to_string),
             gil_wait,
             duration,
+            fields,
             metadata: (flags & FLAG_METADATA != 0).then(|| body.rest().to_vec()),
         })
     }
@@ -715,14 +775,37 @@ mod tests {
     }
 
     #[test]
+    fn buffer_fields_set_and_clear_flags_but_leave_tag_memory_alone() {
+        gst::init().unwrap();
+        let mut buffer = gst::Buffer::new();
+        let b = buffer.get_mut().unwrap();
+        b.set_flags(gst::BufferFlags::DISCONT | gst::BufferFlags::TAG_MEMORY);
+        let mut fields = BufferFields::of(b);
+        assert_eq!(fields.flags, gst::BufferFlags::DISCONT.bits());
+        fields.flags = (gst::BufferFlags::MARKER | gst::BufferFlags::TAG_MEMORY).bits();
+        fields.pts = Some(5);
+        fields.apply(b);
+        assert_eq!(
+            b.flags(),
+            gst::BufferFlags::MARKER | gst::BufferFlags::TAG_MEMORY
+        );
+        assert_eq!(b.pts(), Some(gst::ClockTime::from_nseconds(5)));
+        b.unset_flags(gst::BufferFlags::TAG_MEMORY);
+        fields.apply(b);
+        assert_eq!(b.flags(), gst::BufferFlags::MARKER);
+    }
+
+    #[test]
     fn frame_request_round_trips() {
         let request = FrameRequest {
-            pts: Some(1),
-            dts: None,
-            duration: Some(40_000_000),
-            offset: 7,
-            offset_end: u64::MAX,
-            flags: 0x40,
+            fields: BufferFields {
+                pts: Some(1),
+                dts: None,
+                duration: Some(40_000_000),
+                offset: 7,
+                offset_end: u64::MAX,
+                flags: 0x40,
+            },
             size: Some(4096),
             fd_offset: Some(64),
             arena_len: 8192,
@@ -755,6 +838,14 @@ mod tests {
             unfinished_metadata: Some("shared".into()),
             gil_wait: Duration::from_nanos(5),
             duration: Duration::from_micros(7),
+            fields: Some(BufferFields {
+                pts: None,
+                dts: Some(3),
+                duration: None,
+                offset: 1,
+                offset_end: 2,
+                flags: 0x2000,
+            }),
             metadata: Some(vec![1, 2, 3]),
         };
         let mut body = round_trip(reply.message());

@@ -20,8 +20,8 @@ use serde_json::json;
 
 use super::arena::Arena;
 use super::channel::{
-    failure_from_json, Body, Channel, FrameReply, FrameRequest, Message, Patience, Tag,
-    VideoLayout, WORKER_ARENA_FD, WORKER_CHANNEL_FD,
+    failure_from_json, Body, BufferFields, Channel, FrameReply, FrameRequest, Message, Patience,
+    Tag, VideoLayout, WORKER_ARENA_FD, WORKER_CHANNEL_FD,
 };
 use super::WORKER_NAME;
 use crate::pyhost::{BufferCall, CallClock, CallbackSpec, HookResult, Host, PyFailure, StuckCall};
@@ -352,12 +352,7 @@ fn frame_request(
         }
     });
     let request = FrameRequest {
-        pts: buffer.pts().map(gst::ClockTime::nseconds),
-        dts: buffer.dts().map(gst::ClockTime::nseconds),
-        duration: buffer.duration().map(gst::ClockTime::nseconds),
-        offset: buffer.offset(),
-        offset_end: buffer.offset_end(),
-        flags: buffer.flags().bits(),
+        fields: BufferFields::of(buffer),
         size: size.map(|s| s as u64),
         fd_offset: shared.map(|(_, offset)| offset),
         arena_len: arena.len() as u64,
@@ -367,13 +362,17 @@ fn frame_request(
     Ok((request, shared.map(|(fd, _)| fd)))
 }
 
-/// Puts what the callback changed on `buffer`: the pixels it wrote, its metadata.
+/// Puts what the callback changed on `buffer`: the pixels it wrote, its
+/// timestamps, offsets and flags, its metadata.
 fn apply_reply(
     buffer: &mut gst::BufferRef,
     arena: &mut Arena,
     pixels_written: bool,
-    metadata: Option<&[u8]>,
+    reply: &FrameReply,
 ) -> Result<(), PyFailure> {
+    if let Some(fields) = &reply.fields {
+        fields.apply(buffer);
+    }
     if pixels_written {
         let size = buffer.size();
         let mut mapped = buffer.map_writable().map_err(|_| {
@@ -382,7 +381,7 @@ fn apply_reply(
         let len = size.min(arena.len());
         mapped[..len].copy_from_slice(arena.bytes_mut(len));
     }
-    if let Some(metadata) = metadata {
+    if let Some(metadata) = &reply.metadata {
         transfer::replace(buffer, metadata).map_err(|e| {
             PyFailure::plain(format!(
                 "The metadata from the worker process is invalid: {e}"
@@ -606,18 +605,14 @@ impl Host for WorkerHost {
         self.clock.finish();
         match reply {
             Ok(reply) => {
-                call.result = reply.result;
+                // Written into the buffer's own memory, pixels are there already.
+                let copy_back = reply.pixels_written && fd.is_none();
+                let applied = apply_reply(buffer, &mut run.arena, copy_back, &reply);
+                call.result = applied.and(reply.result);
                 call.none_trap = reply.none_trap;
                 call.unfinished_metadata = reply.unfinished_metadata;
                 call.gil_wait = reply.gil_wait;
                 call.duration = reply.duration;
-                // Written into the buffer's own memory, pixels are there already.
-                let copy_back = reply.pixels_written && fd.is_none();
-                if let Err(failure) =
-                    apply_reply(buffer, &mut run.arena, copy_back, reply.metadata.as_deref())
-                {
-                    call.result = Err(failure);
-                }
             }
             Err(Lost(err)) => {
                 call.duration = call_start.elapsed();

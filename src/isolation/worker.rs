@@ -18,8 +18,8 @@ use serde_json::json;
 
 use super::arena::{FrameBytes, Mapping};
 use super::channel::{
-    failure_to_json, malformed, Body, Channel, FrameReply, FrameRequest, Message, Patience, Tag,
-    WORKER_ARENA_FD, WORKER_CHANNEL_FD,
+    failure_to_json, malformed, Body, BufferFields, Channel, FrameReply, FrameRequest, Message,
+    Patience, Tag, WORKER_ARENA_FD, WORKER_CHANNEL_FD,
 };
 use crate::pyhost::{CallbackSpec, HookResult, Host, PyFailure, Session};
 
@@ -252,6 +252,7 @@ impl Worker {
             pixels_written = buffer.copy_to_slice(0, bytes).is_ok();
         }
         let mut result = call.result;
+        let fields = Some(BufferFields::of(&buffer)).filter(|after| *after != request.fields);
         let metadata = match transfer::encode(&buffer) {
             Ok(after) => (after != request.metadata).then_some(after),
             Err(err) => {
@@ -270,6 +271,7 @@ impl Worker {
             unfinished_metadata: call.unfinished_metadata,
             gil_wait: call.gil_wait,
             duration: call.duration,
+            fields,
             metadata,
         })
     }
@@ -321,12 +323,7 @@ impl Worker {
                 len,
             }));
         }
-        b.set_pts(request.pts.map(gst::ClockTime::from_nseconds));
-        b.set_dts(request.dts.map(gst::ClockTime::from_nseconds));
-        b.set_duration(request.duration.map(gst::ClockTime::from_nseconds));
-        b.set_offset(request.offset);
-        b.set_offset_end(request.offset_end);
-        b.set_flags(gst::BufferFlags::from_bits_truncate(request.flags));
+        request.fields.apply(b);
         if let Some(video) = &request.video {
             let planes = (video.n_planes as usize).min(4);
             // SAFETY: the format value came from a GstVideoFormat of the

@@ -180,3 +180,19 @@ def audio(frame):
     frame.add_event(frame.pts, frame.pts + frame.duration, label="Speech", confidence=0.75, label_id=3)
     frame.add_message(json.dumps(seen))
     return True
+
+
+def retime(frame):
+    """Moves the buffer's timestamps and offset and sets a flag, through
+    PyGObject's Gst.Buffer."""
+    import gi
+
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+
+    buffer = frame.buffer()
+    buffer.pts = buffer.pts + Gst.MSECOND
+    buffer.duration = 3 * Gst.MSECOND
+    buffer.offset = 1000 + buffer.offset
+    buffer.set_flags(Gst.BufferFlags.MARKER)
+    return True
