@@ -81,7 +81,6 @@ fn data_is_a_typed_zero_copy_array_shaped_samples_by_channels() {
 
 #[test]
 fn writes_through_data_reach_downstream() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
     common::init();
     let pipeline = gst::parse::launch(&format!(
         "{AUDIO} ! gvarust name=awrite module={} ! fakesink name=sink",
@@ -90,18 +89,10 @@ fn writes_through_data_reach_downstream() {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
-    let sink = pipeline.by_name("sink").unwrap();
-    let store = seen.clone();
-    sink.static_pad("sink")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                let map = buffer.map_readable().unwrap();
-                let first = i16::from_le_bytes([map[0], map[1]]);
-                store.lock().unwrap().push(first);
-            }
-            gst::PadProbeReturn::Ok
-        });
+    let seen = common::seen_at(&pipeline, "sink", |buffer| {
+        let map = buffer.map_readable().unwrap();
+        i16::from_le_bytes([map[0], map[1]])
+    });
     common::run_pipeline(&pipeline).assert_ok();
     records(&module_key("awrite", "audio_data"));
     assert_eq!(*seen.lock().unwrap(), vec![7, 7, 7]);

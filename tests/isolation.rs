@@ -579,33 +579,25 @@ fn an_audio_frame_in_the_worker_reads_writes_and_adds_events() {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
-    let sink = pipeline.by_name("sink").unwrap();
-    let messages = messages_at(&sink);
-    // The first frame's two channels of the first sample, and every event.
-    type Samples = Vec<(i16, i16, Vec<(String, Option<f64>, Option<i32>)>)>;
-    let seen: Arc<Mutex<Samples>> = Arc::default();
-    let store = seen.clone();
-    sink.static_pad("sink")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                let map = buffer.map_readable().unwrap();
-                let sample = |i: usize| i16::from_le_bytes([map[2 * i], map[2 * i + 1]]);
-                let events = gvarust_meta::frame::audio_events(buffer)
-                    .iter()
-                    .map(|meta| {
-                        let meta: &gvarust_meta::AudioEventMeta = meta;
-                        (
-                            meta.event_type().unwrap_or("").to_string(),
-                            meta.confidence(),
-                            meta.label_id(),
-                        )
-                    })
-                    .collect();
-                store.lock().unwrap().push((sample(2), sample(3), events));
-            }
-            gst::PadProbeReturn::Ok
-        });
+    let messages = messages_at(&pipeline.by_name("sink").unwrap());
+    // Each buffer's second sample (both channels), and its events.
+    let seen = common::seen_at(&pipeline, "sink", |buffer| {
+        let map = buffer.map_readable().unwrap();
+        let sample = |i: usize| i16::from_le_bytes([map[2 * i], map[2 * i + 1]]);
+        let events: Vec<(String, Option<f64>, Option<i32>)> =
+            gvarust_meta::frame::audio_events(buffer)
+                .iter()
+                .map(|meta| {
+                    let meta: &gvarust_meta::AudioEventMeta = meta;
+                    (
+                        meta.event_type().unwrap_or("").to_string(),
+                        meta.confidence(),
+                        meta.label_id(),
+                    )
+                })
+                .collect();
+        (sample(2), sample(3), events)
+    });
     common::run_pipeline(&pipeline).assert_ok();
     let said: Vec<(Value, usize)> = messages.try_iter().collect();
     assert_eq!(said.len(), 3);
@@ -719,24 +711,14 @@ fn timestamps_offsets_and_flags_the_callback_sets_are_on_the_pushed_buffer() {
         .unwrap()
         .downcast::<gst::Pipeline>()
         .unwrap();
-        let seen: Arc<Mutex<Vec<Fields>>> = Arc::default();
-        let store = seen.clone();
-        pipeline
-            .by_name("sink")
-            .unwrap()
-            .static_pad("sink")
-            .unwrap()
-            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                if let Some(b) = info.buffer() {
-                    store.lock().unwrap().push((
-                        b.pts().map(gst::ClockTime::nseconds),
-                        b.duration().map(gst::ClockTime::nseconds),
-                        b.offset(),
-                        b.flags().contains(gst::BufferFlags::MARKER),
-                    ));
-                }
-                gst::PadProbeReturn::Ok
-            });
+        let seen = common::seen_at(&pipeline, "sink", |b| -> Fields {
+            (
+                b.pts().map(gst::ClockTime::nseconds),
+                b.duration().map(gst::ClockTime::nseconds),
+                b.offset(),
+                b.flags().contains(gst::BufferFlags::MARKER),
+            )
+        });
         common::run_pipeline(&pipeline).assert_ok();
         let seen = seen.lock().unwrap().clone();
         let expected: Vec<Fields> = (0..3u64)

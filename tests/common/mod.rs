@@ -397,3 +397,27 @@ pub fn random_state_changes(
         after_step(step);
     }
 }
+
+/// What `look` makes of each buffer that reaches the `sink` pad of the
+/// element named `name`, in order (read it after the pipeline ran).
+pub fn seen_at<T: Send + 'static>(
+    pipeline: &gst::Pipeline,
+    name: &str,
+    look: impl Fn(&gst::BufferRef) -> T + Send + Sync + 'static,
+) -> Arc<std::sync::Mutex<Vec<T>>> {
+    let seen: Arc<std::sync::Mutex<Vec<T>>> = Arc::default();
+    let store = seen.clone();
+    pipeline
+        .by_name(name)
+        .unwrap_or_else(|| panic!("no element named {name}"))
+        .static_pad("sink")
+        .expect("a sink pad")
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                let item = look(buffer);
+                store.lock().unwrap().push(item);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    seen
+}
