@@ -719,20 +719,33 @@ fn timestamps_offsets_and_flags_the_callback_sets_are_on_the_pushed_buffer() {
                 b.flags().contains(gst::BufferFlags::MARKER),
             )
         });
-        common::run_pipeline(&pipeline).assert_ok();
-        let seen = seen.lock().unwrap().clone();
-        let expected: Vec<Fields> = (0..3u64)
-            .map(|i| {
-                (
-                    Some(i * 40_000_000 + 1_000_000),
-                    Some(3_000_000),
-                    1000 + i,
-                    true,
-                )
-            })
-            .collect();
-        assert_eq!(seen, expected, "isolation={isolation}");
-        by_isolation.push(seen);
+        let run = common::run_pipeline(&pipeline);
+        let outcome = match run.errors.first() {
+            Some((error, _)) => Err(error.message().to_string()),
+            None => Ok(seen.lock().unwrap().clone()),
+        };
+        by_isolation.push(outcome);
     }
-    assert_eq!(by_isolation[0], by_isolation[1]);
+    // Where the callback could set the fields, they are on the pushed buffers.
+    // Since GStreamer 1.24, PyGObject's Gst overrides refuse to set them on a
+    // buffer that is not writable (frame.buffer() holds a reference of its
+    // own); there both modes must refuse alike.
+    let expected: Vec<Fields> = (0..3u64)
+        .map(|i| {
+            (
+                Some(i * 40_000_000 + 1_000_000),
+                Some(3_000_000),
+                1000 + i,
+                true,
+            )
+        })
+        .collect();
+    match &by_isolation[0] {
+        Ok(seen) => assert_eq!(seen, &expected),
+        Err(refusal) => {
+            assert!(gst::version() >= (1, 24, 0, 0), "{refusal}");
+            assert!(refusal.contains("NotWritableMiniObject"), "{refusal}");
+        }
+    }
+    assert_eq!(by_isolation[0], by_isolation[1], "none, then process");
 }
