@@ -192,6 +192,10 @@ fn region_tensors_object_ids_and_detection_created_on_demand() {
     );
     assert_eq!(item["template_untouched"], true);
     assert_eq!(item["unnamed"], "tensor");
+    let many: Vec<Value> = std::iter::once(json!(["detection", null]))
+        .chain((0..12).map(|i| json!([format!("t{i}"), i])))
+        .collect();
+    assert_eq!(item["many"], Value::Array(many));
     assert!(item["detection_label"]
         .as_str()
         .unwrap()

@@ -122,6 +122,13 @@ def region_tensors(frame):
     item["object_id_after"] = roi.object_id()
     item["copied"] = dict(copied)
     item["unnamed"] = unnamed.name()
+    # More tensors than tensors() keeps on the stack, object_id among them.
+    many = frame.add_region(5, 6, 7, 8, "crowd", 0.5)
+    for i in range(12):
+        many.add_tensor(f"t{i}")["n"] = i
+        if i == 5:
+            many.set_object_id(3)
+    item["many"] = [(t.name(), t["n"]) for t in many.tensors()]
     try:
         roi.detection().label()
         item["detection_label"] = "accepted"

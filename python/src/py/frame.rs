@@ -210,14 +210,10 @@ impl Frame {
     /// they were added.
     fn tensors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let seqnums = model::tensor_seqnums(self.slot.buffer()?);
-        let list = PyList::empty(py);
-        for seqnum in seqnums {
-            list.append(Bound::new(
-                py,
-                Tensor::from_meta(self.slot.clone(), seqnum),
-            )?)?;
-        }
-        Ok(list.try_iter()?.into_any())
+        let tensors = seqnums
+            .into_iter()
+            .map(|seqnum| Tensor::from_meta(self.slot.clone(), seqnum));
+        Ok(PyTuple::new(py, tensors)?.try_iter()?.into_any())
     }
 
     /// Adds a GVA tensor meta (an empty structure named `meta`) and returns its tensor.
@@ -445,10 +441,11 @@ impl VideoFrame {
                 .iter()
                 .map(|(seqnum, roi)| (*seqnum, &**roi as *const _))
                 .collect();
+        // The tuple is filled straight from the addresses, with no list of
+        // objects in between.
         let regions = found
             .into_iter()
-            .map(|(seqnum, ptr)| Bound::new(py, RegionOfInterest::found(slot.clone(), seqnum, ptr)))
-            .collect::<PyResult<Vec<_>>>()?;
+            .map(|(seqnum, ptr)| RegionOfInterest::found(slot.clone(), seqnum, ptr));
         Ok(PyTuple::new(py, regions)?.try_iter()?.into_any())
     }
 
