@@ -203,6 +203,42 @@ def test_add_regions_label_ids_broadcast_and_empty_input():
     assert seen[0] == (numpy.dtype("int32"), 0, [7, 7], ["", ""], [0.0, 0.0])
 
 
+BOX_TYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+             "float16", "float32", "float64", ">i4", ">f8"]
+CONFIDENCE_TYPES = ["float64", "float32", "float16", ">f8", "<f4"]
+
+
+def test_add_regions_reads_numbers_of_every_numpy_type_alike():
+    """Common element types are converted without numpy's astype(), the rest with it:
+    every one gives the regions that plain Python numbers give."""
+    rows = [[1, 2, 10, 12], [30, 5, 7, 9]]
+    seen = []
+
+    def write(pad, info):
+        with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
+            frame = VideoFrame(buffer, caps=pad.get_current_caps())
+            frame.add_regions(rows, confidences=[0.5, 0.25], label_ids=[3, 4])
+            for i, box_type in enumerate(BOX_TYPES):
+                confidence_type = CONFIDENCE_TYPES[i % len(CONFIDENCE_TYPES)]
+                frame.add_regions(numpy.array(rows, dtype=box_type),
+                                  confidences=numpy.array([0.5, 0.25], dtype=confidence_type),
+                                  label_ids=numpy.array([3, 4], dtype="int32" if "f" in box_type else box_type))
+            # Views that are not contiguous: every other column and row.
+            wide = numpy.zeros((4, 8), dtype=numpy.int32)
+            wide[::2, ::2] = rows
+            frame.add_regions(wide[::2, ::2], confidences=numpy.array([0.5, 0, 0.25, 0])[::2],
+                              label_ids=numpy.array([3, 0, 4, 0], dtype=numpy.int16)[::2])
+            array = frame.regions_array()
+            seen.append([tuple(row[name].item() for name in ("x", "y", "w", "h", "confidence", "label_id"))
+                         for row in array])
+        return Gst.PadProbeReturn.OK
+
+    run_with_probes(PIPELINE, {"write": write})
+    expected = [(1, 2, 10, 12, 0.5, 3), (30, 5, 7, 9, 0.25, 4)]
+    calls = len(BOX_TYPES) + 2
+    assert seen[0] == expected * calls
+
+
 BAD_CALLS = [
     ({"boxes": [[1, 2, 3]]}, ValueError, "shape (N, 4)"),
     ({"boxes": [1, 2, 3, 4]}, ValueError, "shape (N, 4)"),

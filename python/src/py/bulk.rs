@@ -138,11 +138,59 @@ struct Numbers<T> {
     values: Vec<T>,
 }
 
+/// A type `add_regions()` reads numbers as (`i64` or `f64`).
+trait Number: numpy::Element + Copy {
+    /// The values of `array` converted here, when its elements (numpy kind and
+    /// size) are of a common type that converts exactly: an `astype()` call
+    /// costs more than the rest of a call with a few boxes.
+    fn read_common(array: &Bound<'_, PyUntypedArray>, kind: u8, size: usize) -> Option<Vec<Self>>;
+}
+
+/// The values of `array` as `T`, when its elements are `S` (native byte order).
+fn converted<S: numpy::Element + Copy, T>(
+    array: &Bound<'_, PyUntypedArray>,
+    convert: impl Fn(S) -> T,
+) -> Option<Vec<T>> {
+    let typed = array.cast::<PyArrayDyn<S>>().ok()?;
+    // SAFETY: the GIL is held and no Python code runs while the view is used (it
+    // is copied out at once), so nothing can write to or free the array meanwhile.
+    let view = unsafe { typed.as_array() };
+    Some(view.iter().map(|&v| convert(v)).collect())
+}
+
+impl Number for i64 {
+    fn read_common(array: &Bound<'_, PyUntypedArray>, kind: u8, size: usize) -> Option<Vec<i64>> {
+        match (kind, size) {
+            (b'i', 8) => converted::<i64, _>(array, |v| v),
+            (b'i', 4) => converted::<i32, _>(array, i64::from),
+            (b'i', 2) => converted::<i16, _>(array, i64::from),
+            (b'i', 1) => converted::<i8, _>(array, i64::from),
+            (b'u', 4) => converted::<u32, _>(array, i64::from),
+            (b'u', 2) => converted::<u16, _>(array, i64::from),
+            (b'u', 1) => converted::<u8, _>(array, i64::from),
+            _ => None,
+        }
+    }
+}
+
+impl Number for f64 {
+    fn read_common(array: &Bound<'_, PyUntypedArray>, kind: u8, size: usize) -> Option<Vec<f64>> {
+        match (kind, size) {
+            (b'f', 8) => converted::<f64, _>(array, |v| v),
+            (b'f', 4) => converted::<f32, _>(array, f64::from),
+            (b'i', 4) => converted::<i32, _>(array, f64::from),
+            (b'i', 2) => converted::<i16, _>(array, f64::from),
+            (b'u', 1) => converted::<u8, _>(array, f64::from),
+            _ => None,
+        }
+    }
+}
+
 /// Reads `value` (a numpy array, or anything `numpy.asarray()` takes) as
 /// numbers of type `T`. `integers` refuses floats (they are not silently
 /// truncated); a `TypeError` names the argument when `value` holds no numbers.
 /// A numpy array of `T` is read in place; other arrays take one conversion.
-fn numbers<'py, T: numpy::Element + Copy>(
+fn numbers<'py, T: Number>(
     value: &Bound<'py, PyAny>,
     integers: bool,
     what: &str,
@@ -165,6 +213,12 @@ fn numbers<'py, T: numpy::Element + Copy>(
     if !allowed.contains(&dtype.kind()) {
         return Err(refused(format!("got an array of {}", dtype.str()?)));
     }
+    if let Some(values) = T::read_common(&array, dtype.kind(), dtype.itemsize()) {
+        return Ok(Numbers {
+            shape: array.shape().to_vec(),
+            values,
+        });
+    }
     let array = if dtype.is_equiv_to(&numpy::dtype::<T>(py)) {
         array.into_any()
     } else {
@@ -183,7 +237,7 @@ fn numbers<'py, T: numpy::Element + Copy>(
 }
 
 /// A numeric per-box argument: a scalar for all boxes or a 1-D sequence.
-fn per_box_numbers<'py, T: numpy::Element + Copy + FromPyObjectOwned<'py>>(
+fn per_box_numbers<'py, T: Number + FromPyObjectOwned<'py>>(
     value: &Bound<'py, PyAny>,
     integers: bool,
     what: &str,
@@ -278,23 +332,26 @@ fn boxes_in_pixels(
 
 /// The labels argument of `add_regions()`: `None` (no label), one `str` for
 /// every box, or a sequence of `str`.
-fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<String>> {
-    let labels = match labels {
-        None => return Ok(PerBox::All(String::new())),
-        Some(l) if l.is_none() => return Ok(PerBox::All(String::new())),
-        Some(l) => l,
-    };
-    let check = |label: String| -> PyResult<String> {
+fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<glib::Quark>> {
+    // Each label becomes its quark here, read in place from the Python
+    // string: a few distinct labels over many boxes cost a few look-ups and
+    // no copies.
+    let mut quarks = LabelQuarks::default();
+    let mut quark = |label: &str| -> PyResult<glib::Quark> {
         if label.contains('\0') {
             Err(PyValueError::new_err(
                 "add_regions(): a label cannot contain NUL characters",
             ))
         } else {
-            Ok(label)
+            Ok(quarks.quark(label))
         }
     };
+    let labels = match labels {
+        Some(l) if !l.is_none() => l,
+        _ => return Ok(PerBox::All(quark("")?)),
+    };
     if let Ok(label) = labels.cast::<PyString>() {
-        return Ok(PerBox::All(check(label.to_str()?.to_owned())?));
+        return Ok(PerBox::All(quark(label.to_str()?)?));
     }
     let items = labels.try_iter().map_err(|_| {
         PyTypeError::new_err("add_regions(): labels must be a str or a sequence of str")
@@ -302,13 +359,13 @@ fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<String>> {
     let mut out = Vec::new();
     for item in items {
         let item = item?;
-        let label: String = item.extract().map_err(|_| {
+        let label = item.cast::<PyString>().map_err(|_| {
             PyTypeError::new_err(format!(
                 "add_regions(): labels must be str, not {}",
                 super::helpers::type_name(&item, "this object")
             ))
         })?;
-        out.push(check(label)?);
+        out.push(quark(label.to_str()?)?);
     }
     Ok(PerBox::Each(out))
 }
@@ -405,16 +462,15 @@ fn label_id(value: i64) -> PyResult<i32> {
 fn add_all(
     buffer: &mut gst::BufferRef,
     rects: &[Rect],
-    labels: &PerBox<String>,
+    labels: &PerBox<glib::Quark>,
     confidences: &PerBox<f64>,
     label_ids: &PerBox<Option<i32>>,
     frame_size: (u32, u32),
     mode: MetadataMode,
 ) -> Result<Vec<i32>, String> {
-    let mut quarks = LabelQuarks::default();
     let mut added = Vec::with_capacity(rects.len());
     for (i, rect) in rects.iter().enumerate() {
-        let label = quarks.quark(&labels.get(i));
+        let label = labels.get(i);
         let roi = roi_model::add_region_quark(
             buffer,
             label,
