@@ -109,19 +109,23 @@ pub(crate) fn new_field_quark(key: &Bound<'_, PyString>) -> PyResult<glib::Quark
 
 fn cached_quark(key: &Bound<'_, PyString>, create: bool) -> PyResult<Option<glib::Quark>> {
     const SLOTS: usize = 32;
-    type Entry = Option<(Py<PyString>, glib::Quark)>;
-    static CACHE: std::sync::Mutex<[Entry; SLOTS]> = std::sync::Mutex::new([const { None }; SLOTS]);
+    // At most this many key objects are kept alive (a program has a few dozen
+    // field names); past it, further names are looked up each time.
+    const KEPT_MAX: usize = 4096;
+    thread_local! {
+        // (address of a kept key, its quark): per thread, so a hit takes no lock.
+        static RECENT: [std::cell::Cell<(usize, u32)>; SLOTS] =
+            const { [const { std::cell::Cell::new((0, 0)) }; SLOTS] };
+    }
+    // The keys any thread's RECENT names, held for good: an address there is
+    // never reused by another object.
+    static KEPT: std::sync::Mutex<Vec<Py<PyString>>> = std::sync::Mutex::new(Vec::new());
     let address = key.as_ptr() as usize;
     let slot = (address >> 4) % SLOTS;
-    {
-        let cache = CACHE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((cached, quark)) = &cache[slot] {
-            if cached.as_ptr() as usize == address {
-                return Ok(Some(*quark));
-            }
-        }
+    let (cached, raw) = RECENT.with(|recent| recent[slot].get());
+    if cached == address {
+        // SAFETY: only non-zero quarks of existing names are stored.
+        return Ok(Some(unsafe { glib::translate::from_glib(raw) }));
     }
     let name = key.to_str()?;
     let Ok(c_name) = std::ffi::CString::new(name) else {
@@ -140,18 +144,22 @@ fn cached_quark(key: &Bound<'_, PyString>, create: bool) -> PyResult<Option<glib
         // Not cached: a quark of this name may be made later.
         return Ok(None);
     }
-    // SAFETY: `raw` is an existing, non-zero quark.
-    let quark: glib::Quark = unsafe { glib::translate::from_glib(raw) };
-    let previous = {
-        let mut cache = CACHE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache[slot].replace((key.clone().unbind(), quark))
+    let kept = {
+        let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.iter().any(|k| k.as_ptr() as usize == address) {
+            true
+        } else if kept.len() < KEPT_MAX {
+            kept.push(key.clone().unbind());
+            true
+        } else {
+            false
+        }
     };
-    // Released outside the lock: dropping a str runs no Python code, but keep
-    // the critical section to the swap.
-    drop(previous);
-    Ok(Some(quark))
+    if kept {
+        RECENT.with(|recent| recent[slot].set((address, raw)));
+    }
+    // SAFETY: `raw` is an existing, non-zero quark.
+    Ok(Some(unsafe { glib::translate::from_glib(raw) }))
 }
 
 /// Converts one field value to the natural Python object: numbers, `bool`,
