@@ -81,12 +81,7 @@ fn eight_pipelines_survive_a_thousand_random_state_changes() {
     let mut starts = 0;
     for i in 0..PIPELINES {
         let seen = records(&format!("conc{i}"));
-        let seen: Vec<&str> = seen
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let seen = common::strs(&seen);
         let count = |what| seen.iter().filter(|s| **s == what).count();
         assert_eq!(count("init"), count("stop"), "pipeline {i}: {seen:?}");
         assert_eq!(count("init"), count("del"), "pipeline {i}: {seen:?}");

@@ -26,12 +26,7 @@ fn stop_releases_python_objects_and_start_reloads_without_leaking_thread_states(
         let r = run(&description);
         r.assert_ok();
         let seen = records("lifecycle");
-        let mut seen: Vec<&str> = seen
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let mut seen = common::strs(&seen);
         // The two __del__ calls may come in either order.
         seen[2..].sort();
         assert_eq!(

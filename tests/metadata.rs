@@ -196,6 +196,15 @@ fn region_tensors_object_ids_and_detection_created_on_demand() {
         .chain((0..12).map(|i| json!([format!("t{i}"), i])))
         .collect();
     assert_eq!(item["many"], Value::Array(many));
+    let bad_names = common::strs(&item["bad_names"]);
+    assert_eq!(
+        bad_names[0],
+        "TypeError: add_tensor() takes a name (str) or a Tensor, not int"
+    );
+    assert!(bad_names[1].starts_with("ValueError: invalid tensor name \"9lives\""));
+    // An empty name gives the default name (as before); a space is refused.
+    assert_eq!(bad_names[2], "accepted");
+    assert!(bad_names[3].starts_with("ValueError: invalid tensor name \"a b\""));
     assert!(item["detection_label"]
         .as_str()
         .unwrap()

@@ -126,12 +126,7 @@ fn changed_module_is_reloaded_and_a_broken_one_keeps_the_previous_code() {
     assert!(warning.1.contains("def broken(:"), "{warning:?}");
 
     let lifecycle = records("reload");
-    let lifecycle: Vec<&str> = lifecycle
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let lifecycle = common::strs(&lifecycle);
     assert_eq!(
         lifecycle,
         ["v1 init", "v1 start", "v2 init", "v2 start", "v1 stop", "v2 stop"]

@@ -129,6 +129,14 @@ def region_tensors(frame):
         if i == 5:
             many.set_object_id(3)
     item["many"] = [(t.name(), t["n"]) for t in many.tensors()]
+    bad_names = []
+    for bad in (3, "9lives", "", "a b"):
+        try:
+            many.add_tensor(bad)
+            bad_names.append("accepted")
+        except (TypeError, ValueError) as error:
+            bad_names.append(f"{type(error).__name__}: {error}")
+    item["bad_names"] = bad_names
     try:
         roi.detection().label()
         item["detection_label"] = "accepted"

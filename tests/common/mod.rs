@@ -421,3 +421,13 @@ pub fn seen_at<T: Send + 'static>(
         });
     seen
 }
+
+/// The strings of a JSON array of strings (as the callbacks record them).
+pub fn strs(value: &serde_json::Value) -> Vec<&str> {
+    value
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect()
+}

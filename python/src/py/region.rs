@@ -305,32 +305,48 @@ impl RegionOfInterest {
         name: Option<&Bound<'_, PyAny>>,
         tensor: Option<PyRef<'_, Tensor>>,
     ) -> PyResult<Tensor> {
-        let (name, tensor) = match name {
+        let (key, tensor) = match name {
             Some(first) if first.is_instance_of::<Tensor>() => {
                 if tensor.is_some() {
                     return Err(pyo3::exceptions::PyTypeError::new_err(
                         "add_tensor() takes a name and a tensor, or a tensor alone",
                     ));
                 }
-                (String::new(), Some(first.extract::<PyRef<'_, Tensor>>()?))
+                (None, Some(first.extract::<PyRef<'_, Tensor>>()?))
             }
-            Some(first) => (first.extract::<String>()?, tensor),
-            None => (String::new(), tensor),
+            Some(first) => {
+                let key = first.cast::<PyString>().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "add_tensor() takes a name (str) or a Tensor, not {}",
+                        super::helpers::type_name(first, "this object")
+                    ))
+                })?;
+                (Some(key), tensor)
+            }
+            None => (None, tensor),
         };
-        let name = name.as_str();
+        let name = match key {
+            Some(key) => key.to_str()?,
+            None => "",
+        };
         if !name.is_empty() {
             check_name(name)?;
         }
         let tensor_given = tensor.is_some();
-        let structure = match tensor {
-            Some(tensor) => {
+        let structure = match (tensor, key) {
+            (Some(tensor), _) => {
                 let mut s = tensor.to_structure()?;
                 if !name.is_empty() {
                     s.set_name(name);
                 }
                 s
             }
-            None => gst::Structure::new_empty(if name.is_empty() { "tensor" } else { name }),
+            // The usual call, add_tensor("age") on every region: the name's
+            // quark comes from the per-thread cache, not GLib's locked table.
+            (None, Some(key)) if !name.is_empty() => {
+                new_structure_by_quark(super::values::new_field_quark(key)?)
+            }
+            (None, _) => gst::Structure::new_empty("tensor"),
         };
         let mirror = tensor_given.then(|| structure.clone());
         let ptr = self.write(|r| region::add_param(r, structure).as_ptr() as usize)?;
@@ -397,6 +413,19 @@ impl RegionOfInterest {
             }
             Err(_) => "<gvarust.RegionOfInterest (removed)>".into(),
         }
+    }
+}
+
+/// An empty structure named by `quark`.
+fn new_structure_by_quark(quark: glib::Quark) -> gst::Structure {
+    // SAFETY: gst_structure_new_id_empty returns a new structure, owned here.
+    // (GStreamer 1.26 deprecates quark names for interned strings; the quark
+    // calls remain and are the cheap path on every version.)
+    #[allow(deprecated)]
+    unsafe {
+        glib::translate::from_glib_full(gst::ffi::gst_structure_new_id_empty(
+            glib::translate::IntoGlib::into_glib(quark),
+        ))
     }
 }
 
