@@ -326,7 +326,12 @@ pub fn add_region<'a>(
     confidence: f64,
     label_id: Option<i32>,
 ) -> MetaRefMut<'a, RoiMeta, Standalone> {
-    let label = glib::Quark::from_str(label);
+    // A stream's regions have few labels: each thread remembers their quarks,
+    // which skips GLib's locked quark table on every region.
+    thread_local! {
+        static LABELS: std::cell::RefCell<LabelQuarks> = std::cell::RefCell::default();
+    }
+    let label = LABELS.with(|labels| labels.borrow_mut().quark(label));
     add_region_quark(buffer, label, rect, frame_size, confidence, label_id)
 }
 
