@@ -282,35 +282,49 @@ impl Announcement {
 }
 
 #[test]
-fn a_worker_killed_from_outside_is_started_anew() {
+fn a_worker_killed_from_outside_follows_on_error() {
     let _serial = one_at_a_time();
-    let announced = Announcement::expect("wait_to_be_killed");
-    let w = watched(&format!(
-        "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
-        iso("wait_to_be_killed", "pass"),
-    ));
-    let killer = std::thread::spawn(move || {
-        let pid = announced.pid();
-        // SAFETY: kill only sends a signal, to the worker that announced its pid.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    });
-    let run = common::run_pipeline(&w.pipeline);
-    killer.join().unwrap();
-    run.assert_ok();
-    assert!(
-        run.warning_messages()
-            .iter()
-            .any(|t| t.contains("was killed by SIGKILL")),
-        "{:?}",
-        run.warning_messages()
-    );
-    assert_eq!(run.buffers_at_sink, 3);
-    // The killed worker's frame went on unchanged (pass, no message); the
-    // third frame came from a new worker.
-    let pids = worker_pids(&w);
-    assert_eq!(pids.len(), 2, "{pids:?}");
-    assert_ne!(pids[0], pids[1]);
-    assert_eq!(stats(&w.pipeline).get::<u64>("worker-restarts").unwrap(), 1);
+    for on_error in ["fail", "drop", "pass"] {
+        let announced = Announcement::expect("wait_to_be_killed");
+        let w = watched(&format!(
+            "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24 ! {} ! fakesink name=sink",
+            iso("wait_to_be_killed", on_error),
+        ));
+        let killer = std::thread::spawn(move || {
+            let pid = announced.pid();
+            // SAFETY: kill only sends a signal, to the worker that announced its pid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        });
+        let run = common::run_pipeline(&w.pipeline);
+        killer.join().unwrap();
+        let pids = worker_pids(&w);
+        if on_error == "fail" {
+            let text = run.error().0.message().to_string();
+            assert!(
+                text.contains("Python callback wait_to_be_killed()")
+                    && text.contains("was killed by SIGKILL"),
+                "{text}"
+            );
+            assert_eq!(run.buffers_at_sink, 1);
+            assert_eq!(pids.len(), 1, "{pids:?}");
+            continue;
+        }
+        run.assert_ok();
+        assert!(
+            run.warning_messages()
+                .iter()
+                .any(|t| t.contains("was killed by SIGKILL")),
+            "{on_error}: {:?}",
+            run.warning_messages()
+        );
+        // The killed worker's frame was dropped, or went on unchanged (no
+        // message); the third frame came from a new worker.
+        let expected = if on_error == "drop" { 2 } else { 3 };
+        assert_eq!(run.buffers_at_sink, expected, "{on_error}");
+        assert_eq!(pids.len(), 2, "{on_error}: {pids:?}");
+        assert_ne!(pids[0], pids[1]);
+        assert_eq!(stats(&w.pipeline).get::<u64>("worker-restarts").unwrap(), 1);
+    }
 }
 
 /// Stops a pipeline whose callback never returns; `set_state(NULL)` must come
@@ -748,4 +762,36 @@ fn timestamps_offsets_and_flags_the_callback_sets_are_on_the_pushed_buffer() {
         }
     }
     assert_eq!(by_isolation[0], by_isolation[1], "none, then process");
+}
+
+#[test]
+fn planes_are_written_through_and_kept_frames_are_invalidated_in_the_worker() {
+    let _serial = one_at_a_time();
+    common::init();
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=32,height=24 ! {} \
+         ! fakesink name=sink",
+        iso("planes_and_kept", "fail")
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let messages = messages_at(&pipeline.by_name("sink").unwrap());
+    // The first byte of the U plane (after 32x24 bytes of Y) of each buffer.
+    let first_u = common::seen_at(&pipeline, "sink", |buffer| {
+        buffer.map_readable().unwrap()[32 * 24]
+    });
+    common::run_pipeline(&pipeline).assert_ok();
+    let said: Vec<Value> = messages.try_iter().map(|(m, _)| m).collect();
+    assert_eq!(said.len(), 3);
+    for (i, message) in said.iter().enumerate() {
+        assert_ne!(message["pid"], std::process::id(), "ran in process");
+        assert_eq!(
+            message["planes"],
+            serde_json::json!([[24, 32], [12, 16], [12, 16]])
+        );
+        let kept = if i == 0 { "none" } else { "InvalidatedError" };
+        assert_eq!(message["kept"], kept, "call {i}");
+    }
+    assert_eq!(*first_u.lock().unwrap(), vec![7, 7, 7]);
 }

@@ -196,3 +196,26 @@ def retime(frame):
     buffer.offset = 1000 + buffer.offset
     buffer.set_flags(Gst.BufferFlags.MARKER)
     return True
+
+
+_kept = []
+
+
+def planes_and_kept(frame):
+    """In the worker: the planes of the frame (written through), and the frame
+    kept from the previous call, which must be invalidated like in process."""
+    import gvarust
+
+    with frame.planes(2) as planes:
+        shapes = [list(p.shape) for p in planes]
+        planes[1][0, 0] = 7
+    kept = "none"
+    if _kept:
+        try:
+            _kept[0].regions()
+            kept = "usable"
+        except gvarust.InvalidatedError:
+            kept = "InvalidatedError"
+    _kept[:] = [frame]
+    frame.add_message(json.dumps({"side": "worker", "pid": os.getpid(), "planes": shapes, "kept": kept}))
+    return True
