@@ -319,25 +319,32 @@ fn callbacks_import_packages_of_the_activated_virtual_environment() {
     )
     .unwrap();
 
-    let mut command = gst_command("gst-launch-1.0");
-    command.env("VIRTUAL_ENV", &venv).args(
-        format!(
-            "-q videotestsrc num-buffers=1 ! gvarust module={} ! fakesink",
-            callback("venv_user.py")
-        )
-        .split_whitespace(),
-    );
-    let out = output_within_a_minute(command);
-    let stdout = text(&out.stdout);
+    // In process and in a worker process alike.
+    for isolation in ["none", "process"] {
+        let mut command = gst_command("gst-launch-1.0");
+        command.env("VIRTUAL_ENV", &venv).args(
+            format!(
+                "-q videotestsrc num-buffers=1 ! gvarust isolation={isolation} module={} ! fakesink",
+                callback("venv_user.py")
+            )
+            .split_whitespace(),
+        );
+        let out = output_within_a_minute(command);
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{isolation}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!(
+                "venv module says hello from the venv; prefix={}",
+                venv.display()
+            )),
+            "{isolation}: {stdout}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&venv);
-    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(
-        stdout.contains(&format!(
-            "venv module says hello from the venv; prefix={}",
-            venv.display()
-        )),
-        "{stdout}"
-    );
 }
 
 #[test]
