@@ -799,6 +799,7 @@ class Writers(Scenario):
         "object": "object API: `add_region()` + 2 x `add_tensor()` with label and confidence (`meta_write_api.py`)",
         "plain": "object API: `add_region()` only, 20 plain regions (`meta_write_plain.py`)",
         "bulk": "bulk API: one `add_regions()` call, the same 20 plain regions (`meta_write_bulk.py`)",
+        "bulk-tensors": "bulk API: one `add_regions(..., tensors=...)` call, the object API's regions and tensors (`meta_write_bulk_tensors.py`)",
     }
 
     def config(self, args):
@@ -815,6 +816,7 @@ class Writers(Scenario):
             "object": (variant(gvarust("meta_write_api.py", name="writer")), n),
             "plain": (variant(gvarust("meta_write_plain.py", name="writer")), n),
             "bulk": (variant(gvarust("meta_write_bulk.py", name="writer")), n),
+            "bulk-tensors": (variant(gvarust("meta_write_bulk_tensors.py", name="writer")), n),
         }
         return {"variants": interleaved(runner, variants, cfg["repeats"], min(50, n))}
 
@@ -839,6 +841,12 @@ class Writers(Scenario):
         ]
         if plain and bulk:
             notes.append(f"`add_regions()` writes the 20 plain regions {plain / bulk:.1f}x faster than 20 `add_region()` calls.")
+        objects, bulk_tensors = v["object"].get("callback-mean-us"), v["bulk-tensors"].get("callback-mean-us")
+        if objects and bulk_tensors:
+            notes.append(
+                f"With `tensors=`, one `add_regions()` call writes the regions with their age and gender tensors "
+                f"{objects / bulk_tensors:.1f}x faster than the object API."
+            )
         return [(f"Scenario 5: {self.title}", ["writer", "us/frame", "cost over baseline (us/frame)", "writer callback-mean-us"], rows, notes)]
 
 

@@ -80,6 +80,17 @@ def _bulk(rows):
 BULK_TABLE = [_bulk(rows) for rows in TABLE]
 
 
+def _bulk_tensors(rows):
+    """The `tensors` argument of add_regions() that writes what write_region() writes."""
+    return {
+        name: {"label": [row[6 + 2 * k] for row in rows], "confidence": [row[7 + 2 * k] for row in rows]}
+        for k, name in enumerate(TENSORS)
+    }
+
+
+BULK_TENSORS = [_bulk_tensors(rows) for rows in TABLE]
+
+
 def expected_regions(n):
     """What read_regions_array() computes for frame n: (sum of region confidences, sum of rect
     coordinates), with confidences rounded to float32 as the array stores them."""

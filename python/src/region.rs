@@ -351,6 +351,19 @@ pub fn add_region_quark<'a>(
     roi
 }
 
+/// An empty structure named by `quark`.
+pub fn new_structure_by_quark(quark: glib::Quark) -> gst::Structure {
+    // SAFETY: gst_structure_new_id_empty returns a new structure, owned here.
+    // (GStreamer 1.26 deprecates quark names for interned strings; the quark
+    // calls remain and are the cheap path on every version.)
+    #[allow(deprecated)]
+    unsafe {
+        glib::translate::from_glib_full(gst::ffi::gst_structure_new_id_empty(
+            glib::translate::IntoGlib::into_glib(quark),
+        ))
+    }
+}
+
 /// Adds a bare ROI meta: label given as its raw quark (0 for none), box `rect`, id and parent
 /// id 0, no parameters. The label goes in as a quark, so it is not looked up by name again.
 pub fn add_roi_meta(

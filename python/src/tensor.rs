@@ -616,10 +616,7 @@ impl Tensor {
 
     /// Sets the `dims` field as a `GST_TYPE_ARRAY` of `G_TYPE_UINT`.
     pub fn set_dims(&mut self, dims: &[u32]) {
-        self.0.set(
-            "dims",
-            gst::Array::new(dims.iter().map(|d| d.to_send_value())),
-        );
+        self.0.set_value("dims", dims_value(dims));
     }
 
     /// The raw tensor bytes from `data_buffer`, zero-copy.
@@ -729,6 +726,11 @@ impl AsRef<gst::StructureRef> for Tensor {
     fn as_ref(&self) -> &gst::StructureRef {
         &self.0
     }
+}
+
+/// The value of a `dims` field: an array of UINT.
+pub fn dims_value(dims: &[u32]) -> glib::SendValue {
+    gst::Array::new(dims.iter().map(|d| d.to_send_value())).to_send_value()
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ EXPECTED = {
         "object API: `add_region()` + 2 x `add_tensor()`",
         "object API: `add_region()` only",
         "bulk API: one `add_regions()` call",
+        "bulk API: one `add_regions(..., tensors=...)` call",
     ],
     "Scenario 6a": [
         "320x240, isolation=none",

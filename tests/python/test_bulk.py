@@ -239,6 +239,65 @@ def test_add_regions_reads_numbers_of_every_numpy_type_alike():
     assert seen[0] == expected * calls
 
 
+def _plain(value):
+    """A field value as comparable data (tensor bytes as bytes)."""
+    return bytes(value) if type(value).__name__ == "TensorBytes" else value
+
+
+def _described(roi):
+    return (tuple(roi.rect()), roi.label(),
+            [(t.name(), {k: (type(t[k]).__name__, _plain(t[k])) for k in t.fields()}) for t in roi.tensors()])
+
+
+def test_add_regions_tensors_are_what_add_tensor_and_field_writes_make():
+    boxes = [[1, 2, 10, 12], [30, 5, 7, 9], [4, 4, 4, 4]]
+    confidences = [0.5, 0.25, 0.75]
+    ages = ["20", "31", "45"]
+    age_confidences = numpy.array([0.5, 0.6, 0.7], dtype=numpy.float32)
+    genders = ("male", "female", "male")
+    dims = [[1, 2], [3], []]
+    scores = [0.1, 0.2, 0.3]
+    mixed = [1, 2.5, 3]
+    seen = []
+
+    def write(pad, info):
+        with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
+            frame = VideoFrame(buffer, caps=pad.get_current_caps())
+            ids = frame.add_regions(boxes, labels="face", confidences=confidences, tensors={
+                "age": {"label": ages, "confidence": age_confidences, "label_id": 3, "score": scores,
+                        "mixed": mixed},
+                "gender": {"label": genders, "dims": dims, "raw": b"\x00\x01", "nested": {"a": 1, "b": [1.5]}},
+            })
+            for i, (x, y, w, h) in enumerate(boxes):
+                roi = frame.add_region(x, y, w, h, "face", confidences[i])
+                age = roi.add_tensor("age")
+                age["label"] = ages[i]
+                age["confidence"] = age_confidences[i].item()
+                age["label_id"] = 3
+                age["score"] = scores[i]
+                age["mixed"] = mixed[i]
+                gender = roi.add_tensor("gender")
+                gender["label"] = genders[i]
+                gender["dims"] = dims[i]
+                gender["raw"] = b"\x00\x01"
+                gender["nested"] = {"a": 1, "b": [1.5]}
+            regions = list(frame.regions())
+            seen.append((list(ids) == [r.region_id() for r in regions[:3]],
+                         [_described(r) for r in regions[:3]], [_described(r) for r in regions[3:]]))
+        return Gst.PadProbeReturn.OK
+
+    run_with_probes(PIPELINE, {"write": write})
+    ids_match, bulk, one_by_one = seen[0]
+    assert ids_match
+    assert bulk == one_by_one
+    assert [name for name, _ in bulk[1][2]] == ["detection", "age", "gender"]
+    assert bulk[1][2][1][1]["label"] == ("str", "31")
+    assert bulk[2][2][2][1]["dims"] == ("list", [])
+    # Floats stay floats and ints ints, item by item, as field writes keep them.
+    assert [bulk[i][2][1][1]["mixed"] for i in range(3)] == [("int", 1), ("float", 2.5), ("int", 3)]
+    assert bulk[1][2][1][1]["score"] == ("float", 0.2)
+
+
 BAD_CALLS = [
     ({"boxes": [[1, 2, 3]]}, ValueError, "shape (N, 4)"),
     ({"boxes": [1, 2, 3, 4]}, ValueError, "shape (N, 4)"),
@@ -252,6 +311,14 @@ BAD_CALLS = [
     ({"boxes": [[1, 2, 3, 4]], "label_ids": [1.5]}, TypeError, "label_ids must be integers"),
     ({"boxes": [[1, 2, 3, 4]], "label_ids": [2**40]}, ValueError, "out of the 32-bit range"),
     ({"boxes": [[1, 2, 3, 4]], "label_ids": [[1]]}, ValueError, "2-D array"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": [1]}, TypeError, "tensors must be a dict"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"age": 3}}, TypeError, "must be a dict of fields, not int"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"9x": {}}}, ValueError, "invalid tensor name"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"detection": {}}}, ValueError, "each region has its own"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"age": {"": 1}}}, ValueError, "invalid field name"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"age": {"label": ["a", "b"]}}}, ValueError, "has 2 values for 1 boxes"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"age": {"label": None}}}, TypeError, "None"),
+    ({"boxes": [[1, 2, 3, 4]], "tensors": {"age": {"dims": ["x"]}}}, TypeError, "dims must be a sequence"),
 ]
 
 

@@ -228,6 +228,7 @@ class VideoFrame(Frame):
         confidences: Union[float, Sequence[float], numpy.ndarray, None] = None,
         label_ids: Union[int, Sequence[int], numpy.ndarray, None] = None,
         normalized: bool = False,
+        tensors: Optional[Mapping[str, Mapping[str, Any]]] = None,
     ) -> numpy.ndarray: ...
     def add_region(
         self,

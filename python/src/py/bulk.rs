@@ -13,7 +13,7 @@ use pyo3::conversion::FromPyObjectOwned;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
 
 use super::slot::BufferSlot;
 use crate::analytics::MetadataMode;
@@ -370,6 +370,142 @@ fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<glib::Quark>
     Ok(PerBox::Each(out))
 }
 
+/// A tensor `add_regions()` adds to every region, after its detection: the
+/// name and the fields, each with one value for all boxes or one per box.
+struct BulkTensor {
+    name: glib::Quark,
+    fields: Vec<(glib::Quark, FieldValues)>,
+}
+
+/// One tensor field's values for the boxes of an `add_regions()` call.
+enum FieldValues {
+    /// One value for every box, copied into each region.
+    All(glib::SendValue),
+    /// One value per box, each moved into its region.
+    Each(Vec<Option<glib::SendValue>>),
+    /// One float per box (a numpy float array, or a list of Python floats):
+    /// each region's value is made when it is written.
+    Doubles(Vec<f64>),
+}
+
+impl FieldValues {
+    /// The value of box `i`; each box's is taken once, in order.
+    fn take(&mut self, i: usize) -> glib::SendValue {
+        match self {
+            FieldValues::All(value) => value.clone(),
+            FieldValues::Each(values) => values[i].take().expect("each box's value is taken once"),
+            FieldValues::Doubles(values) => glib::value::ToSendValue::to_send_value(&values[i]),
+        }
+    }
+}
+
+/// The `tensors` argument of `add_regions()`: `{name: {field: values}}`, where
+/// `values` is one value for every box, or a list, tuple or 1-D numpy array of
+/// one value per box. Each value is converted as `tensor[field] = value`
+/// converts it (`dims` included), so the regions carry what the object API
+/// would have written.
+fn tensors_arg(tensors: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<BulkTensor>> {
+    let Some(tensors) = tensors.filter(|t| !t.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let tensors = tensors.cast::<PyDict>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "add_regions(): tensors must be a dict of tensor names to dicts of fields, not {}",
+            super::helpers::type_name(tensors, "this object")
+        ))
+    })?;
+    let mut out = Vec::with_capacity(tensors.len());
+    for (name, fields) in tensors.iter() {
+        let name = name
+            .cast_into::<PyString>()
+            .map_err(|_| PyTypeError::new_err("add_regions(): tensor names must be str"))?;
+        let name_str = name.to_str()?;
+        super::tensor::check_name(name_str)?;
+        if name_str == "detection" || name_str == roi_model::OBJECT_ID_NAME {
+            return Err(PyValueError::new_err(format!(
+                "add_regions(): a tensor cannot be named {name_str:?}: each region has its own"
+            )));
+        }
+        let fields = fields.cast::<PyDict>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "add_regions(): tensors[{name_str:?}] must be a dict of fields, not {}",
+                super::helpers::type_name(&fields, "this object")
+            ))
+        })?;
+        let mut converted = Vec::with_capacity(fields.len());
+        for (field, values) in fields.iter() {
+            let field = field.cast_into::<PyString>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "add_regions(): the field names of tensors[{name_str:?}] must be str"
+                ))
+            })?;
+            let field_str = field.to_str()?;
+            super::tensor::check_field(field_str)?;
+            let per_box = per_box_values(&values, n, name_str, field_str)?;
+            converted.push((super::values::new_field_quark(&field)?, per_box));
+        }
+        out.push(BulkTensor {
+            name: super::values::new_field_quark(&name)?,
+            fields: converted,
+        });
+    }
+    Ok(out)
+}
+
+/// One tensor field's values: one for all boxes, or (a list, tuple or numpy
+/// array) one per box.
+fn per_box_values(
+    values: &Bound<'_, PyAny>,
+    n: usize,
+    name: &str,
+    field: &str,
+) -> PyResult<FieldValues> {
+    let count_checked = |len: usize| {
+        if len == n {
+            Ok(())
+        } else {
+            Err(PyValueError::new_err(format!(
+                "add_regions(): tensors[{name:?}][{field:?}] has {len} values for {n} boxes"
+            )))
+        }
+    };
+    let value = |item: &Bound<'_, PyAny>| super::tensor::field_value(field, item);
+    let items = if let Ok(array) = values.cast::<PyUntypedArray>() {
+        if array.ndim() == 1 && array.dtype().kind() == b'f' && field != "dims" {
+            let Numbers { values, .. } = numbers::<f64>(values, false, field)?;
+            count_checked(values.len())?;
+            return Ok(FieldValues::Doubles(values));
+        }
+        // Other numpy scalars become Python numbers, as `tensor[field] =
+        // array[i]` would need them.
+        values.call_method0("tolist")?
+    } else if values.is_instance_of::<PyList>() || values.is_instance_of::<PyTuple>() {
+        values.clone()
+    } else {
+        return Ok(FieldValues::All(value(values)?));
+    };
+    let items = items.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+    count_checked(items.len())?;
+    if field != "dims"
+        && items
+            .iter()
+            .all(|item| item.is_exact_instance_of::<PyFloat>())
+    {
+        return Ok(FieldValues::Doubles(
+            items
+                .iter()
+                .map(|item| item.extract())
+                .collect::<PyResult<_>>()?,
+        ));
+    }
+    Ok(FieldValues::Each(
+        items
+            .iter()
+            .map(|item| value(item).map(Some))
+            .collect::<PyResult<_>>()?,
+    ))
+}
+
 /// `VideoFrame.add_regions()`: adds the boxes to the slot's buffer and returns
 /// the new regions' ids as an int32 array.
 #[allow(clippy::too_many_arguments)]
@@ -382,6 +518,7 @@ pub(crate) fn add_regions<'py>(
     confidences: Option<&Bound<'py, PyAny>>,
     label_ids: Option<&Bound<'py, PyAny>>,
     normalized: bool,
+    tensors: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (width, height) = frame_size;
     let boxes = boxes_in_pixels(boxes, normalized, frame_size)?;
@@ -405,6 +542,7 @@ pub(crate) fn add_regions<'py>(
         None => PerBox::All(None),
     };
     label_ids.check_len("label_ids", n)?;
+    let mut tensors = tensors_arg(tensors, n)?;
 
     let mut clipped: Vec<((i64, i64, i64, i64), Rect)> = Vec::new();
     let rects: Vec<Rect> = boxes
@@ -437,10 +575,13 @@ pub(crate) fn add_regions<'py>(
         .with_buffer_mut(|b| {
             add_all(
                 b,
-                &rects,
-                &labels,
-                &confidences,
-                &label_ids,
+                &mut Regions {
+                    rects: &rects,
+                    labels: &labels,
+                    confidences: &confidences,
+                    label_ids: &label_ids,
+                    tensors: &mut tensors,
+                },
                 frame_size,
                 mode,
             )
@@ -457,28 +598,41 @@ fn label_id(value: i64) -> PyResult<i32> {
     })
 }
 
+/// What `add_regions()` adds, checked and converted: one region per rect.
+struct Regions<'a> {
+    rects: &'a [Rect],
+    labels: &'a PerBox<glib::Quark>,
+    confidences: &'a PerBox<f64>,
+    label_ids: &'a PerBox<Option<i32>>,
+    tensors: &'a mut [BulkTensor],
+}
+
 /// Adds one region per rect and returns their ids (after GstAnalytics mirroring,
 /// which may replace them).
 fn add_all(
     buffer: &mut gst::BufferRef,
-    rects: &[Rect],
-    labels: &PerBox<glib::Quark>,
-    confidences: &PerBox<f64>,
-    label_ids: &PerBox<Option<i32>>,
+    regions: &mut Regions<'_>,
     frame_size: (u32, u32),
     mode: MetadataMode,
 ) -> Result<Vec<i32>, String> {
-    let mut added = Vec::with_capacity(rects.len());
-    for (i, rect) in rects.iter().enumerate() {
-        let label = labels.get(i);
-        let roi = roi_model::add_region_quark(
+    let mut added = Vec::with_capacity(regions.rects.len());
+    for (i, rect) in regions.rects.iter().enumerate() {
+        let mut roi = roi_model::add_region_quark(
             buffer,
-            label,
+            regions.labels.get(i),
             *rect,
             frame_size,
-            confidences.get(i),
-            label_ids.get(i),
+            regions.confidences.get(i),
+            regions.label_ids.get(i),
         );
+        for tensor in regions.tensors.iter_mut() {
+            let mut structure = roi_model::new_structure_by_quark(tensor.name);
+            let view = crate::tensor::Tensor::from_structure_mut(&mut structure);
+            for (field, values) in &mut tensor.fields {
+                view.set_value_by_quark(*field, values.take(i));
+            }
+            roi.add_param(structure);
+        }
         let seqnum = model::meta_seqnum::<roi_model::RoiMeta>(&roi);
         added.push((seqnum, roi.id()));
         crate::analytics::region_added(buffer, seqnum, mode)?;

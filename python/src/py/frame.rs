@@ -474,9 +474,14 @@ impl VideoFrame {
     /// `detection` tensor. `labels` is one `str` for all or one per box,
     /// `confidences` one float or one per box (default 0.0), `label_ids` one
     /// int or one per box (stored as the detection's `label_id`; none by
-    /// default). Returns the new regions' ids as an int32 array. Nothing is
-    /// added when an argument is refused.
-    #[pyo3(signature = (boxes, labels = None, confidences = None, label_ids = None, normalized = false))]
+    /// default). `tensors` adds, after each region's detection, one tensor
+    /// per name of a dict `{name: {field: values}}`, as
+    /// `roi.add_tensor(name)` and `tensor[field] = value` would: `values` is
+    /// one value for every box, or a list, tuple or 1-D numpy array of one
+    /// value per box. Returns the new regions' ids as an int32 array. Nothing
+    /// is added when an argument is refused.
+    #[pyo3(signature = (boxes, labels = None, confidences = None, label_ids = None, normalized = false, tensors = None))]
+    #[allow(clippy::too_many_arguments)]
     fn add_regions<'py>(
         slf: &Bound<'py, Self>,
         boxes: &Bound<'py, PyAny>,
@@ -484,6 +489,7 @@ impl VideoFrame {
         confidences: Option<&Bound<'py, PyAny>>,
         label_ids: Option<&Bound<'py, PyAny>>,
         normalized: bool,
+        tensors: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let slot = slf.as_super().get().slot.clone();
         let frame_size = slf.get().frame_size(slot.buffer()?)?;
@@ -496,6 +502,7 @@ impl VideoFrame {
             confidences,
             label_ids,
             normalized,
+            tensors,
         )
     }
 

@@ -344,7 +344,7 @@ impl RegionOfInterest {
             // The usual call, add_tensor("age") on every region: the name's
             // quark comes from the per-thread cache, not GLib's locked table.
             (None, Some(key)) if !name.is_empty() => {
-                new_structure_by_quark(super::values::new_field_quark(key)?)
+                region::new_structure_by_quark(super::values::new_field_quark(key)?)
             }
             (None, _) => gst::Structure::new_empty("tensor"),
         };
@@ -413,19 +413,6 @@ impl RegionOfInterest {
             }
             Err(_) => "<gvarust.RegionOfInterest (removed)>".into(),
         }
-    }
-}
-
-/// An empty structure named by `quark`.
-fn new_structure_by_quark(quark: glib::Quark) -> gst::Structure {
-    // SAFETY: gst_structure_new_id_empty returns a new structure, owned here.
-    // (GStreamer 1.26 deprecates quark names for interned strings; the quark
-    // calls remain and are the cheap path on every version.)
-    #[allow(deprecated)]
-    unsafe {
-        glib::translate::from_glib_full(gst::ffi::gst_structure_new_id_empty(
-            glib::translate::IntoGlib::into_glib(quark),
-        ))
     }
 }
 

@@ -83,8 +83,20 @@ pub(crate) fn check_name(name: &str) -> PyResult<()> {
     }
 }
 
+/// The value `tensor[field] = value` stores: see `Tensor.__setitem__`; `dims`
+/// is always an array of UINT.
+pub(crate) fn field_value(field: &str, value: &Bound<'_, PyAny>) -> PyResult<glib::SendValue> {
+    if field == "dims" {
+        let dims: Vec<u32> = value.extract().map_err(|_| {
+            PyTypeError::new_err("dims must be a sequence of non-negative 32-bit ints")
+        })?;
+        return Ok(crate::tensor::dims_value(&dims));
+    }
+    py_to_value(value, field)
+}
+
 /// Checks a field name supplied by Python code.
-fn check_field(key: &str) -> PyResult<()> {
+pub(crate) fn check_field(key: &str) -> PyResult<()> {
     if key.is_empty() || key.contains('\0') {
         Err(PyValueError::new_err(format!("invalid field name {key:?}")))
     } else {
@@ -736,13 +748,7 @@ impl Tensor {
     fn __setitem__(&mut self, key: &Bound<'_, PyString>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let name = key.to_str()?;
         check_field(name)?;
-        if name == "dims" {
-            let dims: Vec<u32> = value.extract().map_err(|_| {
-                PyTypeError::new_err("dims must be a sequence of non-negative 32-bit ints")
-            })?;
-            return self.write(|t| t.set_dims(&dims));
-        }
-        let converted = py_to_value(value, name)?;
+        let converted = field_value(name, value)?;
         let quark = new_field_quark(key)?;
         self.write(|t| t.set_value_by_quark(quark, converted))
     }
