@@ -217,7 +217,8 @@ def test_add_regions_reads_numbers_of_every_numpy_type_alike():
     def write(pad, info):
         with GST_PAD_PROBE_INFO_BUFFER(info) as buffer:
             frame = VideoFrame(buffer, caps=pad.get_current_caps())
-            frame.add_regions(rows, confidences=[0.5, 0.25], label_ids=[3, 4])
+            frame.add_regions(rows, confidences=[0.5, 0.25], label_ids=[3, 4],
+                              labels=numpy.array(["numpy", "str"]))
             for i, box_type in enumerate(BOX_TYPES):
                 confidence_type = CONFIDENCE_TYPES[i % len(CONFIDENCE_TYPES)]
                 frame.add_regions(numpy.array(rows, dtype=box_type),
@@ -231,12 +232,14 @@ def test_add_regions_reads_numbers_of_every_numpy_type_alike():
             array = frame.regions_array()
             seen.append([tuple(row[name].item() for name in ("x", "y", "w", "h", "confidence", "label_id"))
                          for row in array])
+            seen.append(frame.regions_labels()[:2])
         return Gst.PadProbeReturn.OK
 
     run_with_probes(PIPELINE, {"write": write})
     expected = [(1, 2, 10, 12, 0.5, 3), (30, 5, 7, 9, 0.25, 4)]
     calls = len(BOX_TYPES) + 2
     assert seen[0] == expected * calls
+    assert seen[1] == ["numpy", "str"], "labels from a numpy array of str"
 
 
 def _plain(value):
