@@ -1,6 +1,7 @@
-# Takes a while to import, releasing the GIL meanwhile: another element's thread
-# importing it then must wait for READY to exist.
-import time
+# Finishes importing only once the other element's thread is about to import it
+# too (importer.py), releasing the GIL meanwhile: that thread then must wait for
+# READY to exist. At most 30 s, so a lone importer cannot hang the test.
+import sys
 
-time.sleep(0.3)
+sys.modules["gvarust_race_meeting"].both.wait(30)
 READY = True
