@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,9 +29,8 @@ fn rss_mb() -> f64 {
 #[test]
 fn eight_pipelines_survive_a_thousand_random_state_changes() {
     common::init();
-    let done = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(AtomicU64::new(0));
-    common::watchdog("concurrency", done.clone(), progress.clone(), WATCHDOG);
+    let watchdog = common::watchdog("concurrency", progress.clone(), WATCHDOG);
 
     let flowing = Arc::new(AtomicU64::new(0));
     let pipelines: Vec<gst::Pipeline> = (0..PIPELINES)
@@ -48,16 +47,7 @@ fn eight_pipelines_survive_a_thousand_random_state_changes() {
                 .by_name(&format!("g{i}"))
                 .unwrap()
                 .set_property("kwarg", format!(r#"{{"key": "conc{i}"}}"#));
-            let flowing = flowing.clone();
-            pipeline
-                .by_name("sink")
-                .unwrap()
-                .static_pad("sink")
-                .unwrap()
-                .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-                    flowing.fetch_add(1, Ordering::Relaxed);
-                    gst::PadProbeReturn::Ok
-                });
+            common::count_buffers_at(&pipeline, "sink", &flowing);
             pipeline
         })
         .collect();
@@ -76,7 +66,7 @@ fn eight_pipelines_survive_a_thousand_random_state_changes() {
     let elapsed = started.elapsed();
     let (states_at_baseline, rss_at_baseline) = baseline.unwrap();
     let (states_at_end, rss_at_end) = (thread_states(), rss_mb());
-    done.store(true, Ordering::Relaxed);
+    watchdog.done();
 
     let mut starts = 0;
     for i in 0..PIPELINES {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -651,14 +651,8 @@ fn eight_isolated_pipelines_survive_random_state_changes() {
     const TRANSITIONS: usize = 1000;
     let _serial = one_at_a_time();
     common::init();
-    let done = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(AtomicU64::new(0));
-    common::watchdog(
-        "isolation",
-        done.clone(),
-        progress.clone(),
-        Duration::from_secs(240),
-    );
+    let watchdog = common::watchdog("isolation", progress.clone(), Duration::from_secs(240));
     let flowing = Arc::new(AtomicU64::new(0));
     let pipelines: Vec<gst::Pipeline> = (0..PIPELINES)
         .map(|_| {
@@ -670,16 +664,7 @@ fn eight_isolated_pipelines_survive_random_state_changes() {
             .unwrap()
             .downcast::<gst::Pipeline>()
             .unwrap();
-            let flowing = flowing.clone();
-            pipeline
-                .by_name("sink")
-                .unwrap()
-                .static_pad("sink")
-                .unwrap()
-                .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-                    flowing.fetch_add(1, Ordering::Relaxed);
-                    gst::PadProbeReturn::Ok
-                });
+            common::count_buffers_at(&pipeline, "sink", &flowing);
             pipeline
         })
         .collect();
@@ -691,7 +676,7 @@ fn eight_isolated_pipelines_survive_random_state_changes() {
     for pipeline in &pipelines {
         pipeline.set_state(gst::State::Null).unwrap();
     }
-    done.store(true, Ordering::Relaxed);
+    watchdog.done();
     for (i, pipeline) in pipelines.iter().enumerate() {
         let bus = pipeline.bus().unwrap();
         let error = bus.pop_filtered(&[gst::MessageType::Error]);

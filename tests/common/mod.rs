@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -330,21 +330,24 @@ pub fn embedding_python_host() -> PathBuf {
     .clone()
 }
 
-/// Aborts the process unless `done` is set within `limit`: a deadlock fails
-/// the test run instead of hanging it. `progress` counts the steps done.
-pub fn watchdog(
-    test: &'static str,
-    done: Arc<AtomicBool>,
-    progress: Arc<AtomicU64>,
-    limit: Duration,
-) {
+/// A watchdog's end: [`Watchdog::done`] says the test finished in time.
+pub struct Watchdog(std::sync::mpsc::Sender<()>);
+
+impl Watchdog {
+    pub fn done(self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// Aborts the process unless [`Watchdog::done`] is called within `limit`: a
+/// deadlock fails the test run instead of hanging it. `progress` counts the
+/// steps done. (A test that panics first drops its `Watchdog`, which ends
+/// the watch.)
+pub fn watchdog(test: &'static str, progress: Arc<AtomicU64>, limit: Duration) -> Watchdog {
+    let (sender, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let started = std::time::Instant::now();
-        while started.elapsed() < limit {
-            if done.load(Ordering::Relaxed) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        if finished.recv_timeout(limit) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            return;
         }
         eprintln!(
             "{test} watchdog: no completion after {limit:?} ({} state changes done); \
@@ -353,6 +356,7 @@ pub fn watchdog(
         );
         std::process::abort();
     });
+    Watchdog(sender)
 }
 
 /// A small deterministic pseudo-random sequence (xorshift64).
@@ -407,19 +411,32 @@ pub fn seen_at<T: Send + 'static>(
 ) -> Arc<std::sync::Mutex<Vec<T>>> {
     let seen: Arc<std::sync::Mutex<Vec<T>>> = Arc::default();
     let store = seen.clone();
+    sink_pad(pipeline, name).add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer() {
+            let item = look(buffer);
+            store.lock().unwrap().push(item);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    seen
+}
+
+/// Adds one to `counter` for each buffer that reaches the `sink` pad of the
+/// element named `name`.
+pub fn count_buffers_at(pipeline: &gst::Pipeline, name: &str, counter: &Arc<AtomicU64>) {
+    let counter = counter.clone();
+    sink_pad(pipeline, name).add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+}
+
+fn sink_pad(pipeline: &gst::Pipeline, name: &str) -> gst::Pad {
     pipeline
         .by_name(name)
         .unwrap_or_else(|| panic!("no element named {name}"))
         .static_pad("sink")
         .expect("a sink pad")
-        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                let item = look(buffer);
-                store.lock().unwrap().push(item);
-            }
-            gst::PadProbeReturn::Ok
-        });
-    seen
 }
 
 /// The strings of a JSON array of strings (as the callbacks record them).
