@@ -217,23 +217,25 @@ fn set_by_name(s: &mut gst::StructureRef, name: &FieldName, value: impl Into<gli
     s.set_by_quark(name.quark(), value);
 }
 
-/// Labels turned into quarks, for adding many regions: labels repeat, so each
-/// distinct one goes through GLib's locked quark table once.
-#[derive(Debug, Default)]
-pub struct LabelQuarks(Vec<(String, glib::Quark)>);
-
-impl LabelQuarks {
-    /// The quark of `label`.
-    pub fn quark(&mut self, label: &str) -> glib::Quark {
-        if let Some((_, q)) = self.0.iter().find(|(l, _)| l == label) {
+/// The quark of a region label. A stream's regions carry few labels: each
+/// thread remembers the quarks of up to 64, so adding a region does not copy
+/// its label into a C string and look it up in GLib's locked quark table.
+pub fn label_quark_of(label: &str) -> glib::Quark {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Vec<(String, glib::Quark)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        if let Some((_, q)) = known.iter().find(|(l, _)| l == label) {
             return *q;
         }
         let q = glib::Quark::from_str(label);
-        if self.0.len() < 64 {
-            self.0.push((label.to_owned(), q));
+        if known.len() < 64 {
+            known.push((label.to_owned(), q));
         }
         q
-    }
+    })
 }
 
 /// One region as a row of numbers: the layout of the numpy structured array that
@@ -326,17 +328,18 @@ pub fn add_region<'a>(
     confidence: f64,
     label_id: Option<i32>,
 ) -> MetaRefMut<'a, RoiMeta, Standalone> {
-    // A stream's regions have few labels: each thread remembers their quarks,
-    // which skips GLib's locked quark table on every region.
-    thread_local! {
-        static LABELS: std::cell::RefCell<LabelQuarks> = std::cell::RefCell::default();
-    }
-    let label = LABELS.with(|labels| labels.borrow_mut().quark(label));
-    add_region_quark(buffer, label, rect, frame_size, confidence, label_id)
+    add_region_quark(
+        buffer,
+        label_quark_of(label),
+        rect,
+        frame_size,
+        confidence,
+        label_id,
+    )
 }
 
-/// Adds a region like [`add_region`], with its label given as a quark (for many
-/// regions with few labels: see [`LabelQuarks`]).
+/// Adds a region like [`add_region`], with its label given as a quark (see
+/// [`label_quark_of`]).
 pub fn add_region_quark<'a>(
     buffer: &'a mut gst::BufferRef,
     label: glib::Quark,

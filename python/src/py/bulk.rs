@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
 use super::slot::BufferSlot;
 use crate::analytics::MetadataMode;
 use crate::frame as model;
-use crate::region::{self as roi_model, LabelQuarks, Rect, RegionRow};
+use crate::region::{self as roi_model, Rect, RegionRow};
 
 /// The numpy dtype of a [`RegionRow`]: the fields in [`RegionRow::FIELDS`]
 /// order, `x`..`h`, `label_id`, `id`, `parent_id`, `object_id` as `<i4` and
@@ -334,16 +334,14 @@ fn boxes_in_pixels(
 /// every box, or a sequence of `str`.
 fn labels_arg(labels: Option<&Bound<'_, PyAny>>) -> PyResult<PerBox<glib::Quark>> {
     // Each label becomes its quark here, read in place from the Python
-    // string: a few distinct labels over many boxes cost a few look-ups and
-    // no copies.
-    let mut quarks = LabelQuarks::default();
-    let mut quark = |label: &str| -> PyResult<glib::Quark> {
+    // string (see `label_quark_of`).
+    let quark = |label: &str| -> PyResult<glib::Quark> {
         if label.contains('\0') {
             Err(PyValueError::new_err(
                 "add_regions(): a label cannot contain NUL characters",
             ))
         } else {
-            Ok(quarks.quark(label))
+            Ok(roi_model::label_quark_of(label))
         }
     };
     let labels = match labels {
