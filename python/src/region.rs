@@ -157,19 +157,10 @@ pub fn detection_structure(
     let (width, height) = frame_size;
     let x_max = rect.x.saturating_add(rect.w);
     let y_max = rect.y.saturating_add(rect.h);
-    // Written for every region: a copy of a template with the five double
-    // fields, filled in place, costs a fraction of building the structure
-    // field by field (name look-ups in GLib's locked quark table, growing the
-    // field array, a value per field).
-    static TEMPLATE: std::sync::OnceLock<gst::Structure> = std::sync::OnceLock::new();
-    let template = TEMPLATE.get_or_init(|| {
-        let mut s = new_structure(&DETECTION);
-        for name in [&fields::CONFIDENCE, &X_MIN, &X_MAX, &Y_MIN, &Y_MAX] {
-            set_by_name(&mut s, name, 0.0f64);
-        }
-        s
-    });
-    let mut s = template.clone();
+    // Built field by field from cached quarks, each value taken (not copied)
+    // by the structure: cheaper than copying a prepared template, whose copy
+    // initializes and copies every value through GLib's value tables.
+    let mut s = new_structure(&DETECTION);
     for (name, value) in [
         (&fields::CONFIDENCE, confidence),
         (&X_MIN, norm(rect.x, width)),
@@ -177,15 +168,7 @@ pub fn detection_structure(
         (&Y_MIN, norm(rect.y, height)),
         (&Y_MAX, norm(y_max, height)),
     ] {
-        // SAFETY: `s` is a fresh copy owned here, so writing its field values in
-        // place is unaliased; every field looked up exists in the template and
-        // holds a G_TYPE_DOUBLE, which g_value_set_double requires.
-        #[allow(deprecated)]
-        unsafe {
-            let field = gst::ffi::gst_structure_id_get_value(s.as_ptr(), name.quark().into_glib());
-            debug_assert!(!field.is_null());
-            glib::gobject_ffi::g_value_set_double(field as *mut glib::gobject_ffi::GValue, value);
-        }
+        set_by_name(&mut s, name, value);
     }
     if let Some(label_id) = label_id {
         set_by_name(&mut s, &fields::LABEL_ID, label_id);

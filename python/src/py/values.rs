@@ -108,22 +108,29 @@ pub(crate) fn new_field_quark(key: &Bound<'_, PyString>) -> PyResult<glib::Quark
 }
 
 fn cached_quark(key: &Bound<'_, PyString>, create: bool) -> PyResult<Option<glib::Quark>> {
-    const SLOTS: usize = 32;
+    // Sets of two entries each: a callback's few keys ("label", "confidence",
+    // "age", ...) alternate on every frame, and with one entry per set two of
+    // them landing in the same set would evict each other on every call.
+    const SETS: usize = 32;
     // At most this many key objects are kept alive (a program has a few dozen
     // field names); past it, further names are looked up each time.
     const KEPT_MAX: usize = 4096;
+    type Set = std::cell::Cell<[(usize, u32); 2]>;
     thread_local! {
-        // (address of a kept key, its quark): per thread, so a hit takes no lock.
-        static RECENT: [std::cell::Cell<(usize, u32)>; SLOTS] =
-            const { [const { std::cell::Cell::new((0, 0)) }; SLOTS] };
+        // (address of a kept key, its quark), most recently added first: per
+        // thread, so a hit takes no lock.
+        static RECENT: [Set; SETS] = const { [const { std::cell::Cell::new([(0, 0); 2]) }; SETS] };
     }
     // The keys any thread's RECENT names, held for good: an address there is
     // never reused by another object.
     static KEPT: std::sync::Mutex<Vec<Py<PyString>>> = std::sync::Mutex::new(Vec::new());
     let address = key.as_ptr() as usize;
-    let slot = (address >> 4) % SLOTS;
-    let (cached, raw) = RECENT.with(|recent| recent[slot].get());
-    if cached == address {
+    // Fibonacci hashing: objects from Python's allocator share their low
+    // address bits, so the set comes from the high bits of the product.
+    let set =
+        ((address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SETS.ilog2())) as usize;
+    let entries = RECENT.with(|recent| recent[set].get());
+    if let Some(&(_, raw)) = entries.iter().find(|(cached, _)| *cached == address) {
         // SAFETY: only non-zero quarks of existing names are stored.
         return Ok(Some(unsafe { glib::translate::from_glib(raw) }));
     }
@@ -156,7 +163,7 @@ fn cached_quark(key: &Bound<'_, PyString>, create: bool) -> PyResult<Option<glib
         }
     };
     if kept {
-        RECENT.with(|recent| recent[slot].set((address, raw)));
+        RECENT.with(|recent| recent[set].set([(address, raw), entries[0]]));
     }
     // SAFETY: `raw` is an existing, non-zero quark.
     Ok(Some(unsafe { glib::translate::from_glib(raw) }))
