@@ -221,3 +221,20 @@ def test_launch_bench_prints_start_up_and_slope():
     assert [row[0] for row in rows] == ["identity", "gvarust"], report
     assert all(NUMBER.match(cell) for row in rows for cell in row[1:]), report
     assert "gvarust over identity: start-up" in report
+
+
+def test_instruction_bench_counts_each_element_alone():
+    # A few frames under callgrind. The reader runs behind the writer, and only its own
+    # callbacks are counted: the trivial callback counts far fewer instructions than it.
+    report = _run_bench_script("instructions.py", "--frames", "3", "--case", "trivial", "--case", "reader, object")
+    rows = [row for row in _table_rows(report) if row[0] != "case"]
+    assert [row[0].split(" (")[0] for row in rows] == ["trivial callback", "reader, object API"], report
+    counts = []
+    for row in rows:
+        match = re.fullmatch(r"([\d,]+) \(([\d,]+)\)", row[1])
+        assert match, row
+        least, median = (int(group.replace(",", "")) for group in match.groups())
+        assert 0 < least <= median, row
+        counts.append(least)
+    trivial, reader = counts
+    assert reader > 20 * trivial, report
