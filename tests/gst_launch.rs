@@ -36,10 +36,16 @@ fn output_within_a_minute(command: Command) -> Output {
     common::output_within(command, Duration::from_secs(60))
 }
 
-fn launch(pipeline: &str) -> Output {
+/// A `gst-launch-1.0` command for `pipeline` (options first, as on a command line),
+/// to run as is or after setting more of its environment.
+fn launch_command(pipeline: &str) -> Command {
     let mut command = gst_command("gst-launch-1.0");
     command.args(pipeline.split_whitespace());
-    output_within_a_minute(command)
+    command
+}
+
+fn launch(pipeline: &str) -> Output {
+    output_within_a_minute(launch_command(pipeline))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -55,17 +61,13 @@ fn isolation_without_the_worker_program_is_a_clear_start_error() {
         dir.join("libgstgvarust.so"),
     )
     .unwrap();
-    let mut command = gst_command("gst-launch-1.0");
+    let mut command = launch_command(&format!(
+        "videotestsrc num-buffers=1 ! gvarust isolation=process module={} ! fakesink",
+        callback("printer.py")
+    ));
     command
         .env("GST_PLUGIN_PATH", &dir)
         .env("GST_REGISTRY", dir.join("registry.bin"));
-    command.args(
-        format!(
-            "videotestsrc num-buffers=1 ! gvarust isolation=process module={} ! fakesink",
-            callback("printer.py")
-        )
-        .split_whitespace(),
-    );
     let out = output_within_a_minute(command);
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = text(&out.stderr);
@@ -171,18 +173,11 @@ fn gst_inspect_documents_every_property() {
 
 #[test]
 fn ctrl_c_with_eos_flag_sends_eos_and_exits_cleanly() {
-    let mut command = gst_command("gst-launch-1.0");
-    command
-        .arg("-e")
-        .args(
-            format!(
-                "videotestsrc is-live=true ! video/x-raw,width=32,height=24,framerate=30/1 ! gvarust module={} ! fakesink",
-                callback("sleepy.py")
-            )
-            .split_whitespace(),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = launch_command(&format!(
+        "-e videotestsrc is-live=true ! video/x-raw,width=32,height=24,framerate=30/1 ! gvarust module={} ! fakesink",
+        callback("sleepy.py")
+    ));
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("gst-launch-1.0 starts");
     let stdout = child.stdout.take().expect("stdout piped");
     let stderr = child.stderr.take().expect("stderr piped");
@@ -321,14 +316,11 @@ fn callbacks_import_packages_of_the_activated_virtual_environment() {
 
     // In process and in a worker process alike.
     for isolation in ["none", "process"] {
-        let mut command = gst_command("gst-launch-1.0");
-        command.env("VIRTUAL_ENV", &venv).args(
-            format!(
-                "-q videotestsrc num-buffers=1 ! gvarust isolation={isolation} module={} ! fakesink",
-                callback("venv_user.py")
-            )
-            .split_whitespace(),
-        );
+        let mut command = launch_command(&format!(
+            "-q videotestsrc num-buffers=1 ! gvarust isolation={isolation} module={} ! fakesink",
+            callback("venv_user.py")
+        ));
+        command.env("VIRTUAL_ENV", &venv);
         let out = output_within_a_minute(command);
         let stdout = text(&out.stdout);
         assert!(
@@ -396,14 +388,11 @@ fn a_host_on_another_python_version_is_refused_with_a_clear_error() {
     let library = common::fake_python_version_library(fake);
     let dir = library.parent().unwrap().to_path_buf();
 
-    let mut command = gst_command("gst-launch-1.0");
-    command.env("LD_PRELOAD", &library).args(
-        format!(
-            "videotestsrc num-buffers=1 ! gvarust module={} ! fakesink",
-            callback("frames.py")
-        )
-        .split_whitespace(),
-    );
+    let mut command = launch_command(&format!(
+        "videotestsrc num-buffers=1 ! gvarust module={} ! fakesink",
+        callback("frames.py")
+    ));
+    command.env("LD_PRELOAD", &library);
     let out = output_within_a_minute(command);
     let _ = std::fs::remove_dir_all(&dir);
     let all = text(&out.stdout) + &text(&out.stderr);
